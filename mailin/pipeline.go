@@ -1,0 +1,103 @@
+package mailin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tidings/tidings/store"
+)
+
+// Rejection is a permanent refusal of a message, with the SMTP reply that
+// says why. The SMTP server answers it as is; import logs and skips.
+type Rejection struct {
+	Code     int    // 550, 552, 554
+	Enhanced [3]int // e.g. {5, 7, 1}
+	Reason   string // one sentence for the sender
+}
+
+func (r *Rejection) Error() string {
+	return fmt.Sprintf("%d %d.%d.%d %s", r.Code, r.Enhanced[0], r.Enhanced[1], r.Enhanced[2], r.Reason)
+}
+
+// ErrUnknownRecipient is returned by Recipient for addresses that are not a
+// team's.
+var ErrUnknownRecipient = errors.New("mailin: no such team address")
+
+// PipelineOptions configure a Pipeline. The zero value is usable: domain
+// "localhost", a discarding logger, time.Now, default limits.
+type PipelineOptions struct {
+	Domain string
+	Logger *slog.Logger
+	Now    func() time.Time
+	Limits Limits
+}
+
+// Pipeline is the one path by which mail enters the store: parse, check the
+// sender, dedupe, thread, store.
+type Pipeline struct {
+	st     *store.Store
+	domain string
+	log    *slog.Logger
+	now    func() time.Time
+	limits Limits
+}
+
+// NewPipeline returns a pipeline writing to st.
+func NewPipeline(st *store.Store, opts PipelineOptions) *Pipeline {
+	if opts.Domain == "" {
+		opts.Domain = "localhost"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Pipeline{st: st, domain: opts.Domain, log: opts.Logger.With("component", "mailin"), now: opts.Now, limits: opts.Limits}
+}
+
+// Delivery is one message for one or more teams.
+type Delivery struct {
+	Teams           []string // team names, from the recipients
+	EnvelopeFrom    string   // MAIL FROM, "" for the null sender
+	Raw             []byte
+	SkipSenderCheck bool // import: an administrator's act
+}
+
+// Outcome says what Deliver did with a message.
+type Outcome struct {
+	MessageID  string
+	Stored     []uint64 // store sequence numbers, one per team it was new to
+	Duplicates []string // teams that already had it
+	Auto       string   // the message was an auto-reply or bounce, kept unthreaded
+}
+
+// Recipient resolves an RCPT TO address to its team.
+func (p *Pipeline) Recipient(addr string) (store.Team, error) {
+	var tm store.Team
+	err := p.st.View(func(tx *store.Tx) error {
+		var err error
+		tm, err = tx.TeamByAddress(addr)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return tm, ErrUnknownRecipient
+	}
+	return tm, err
+}
+
+// Deliver parses, checks, threads and stores one message and returns once it
+// is on disk. A *Rejection error is permanent; any other error is temporary.
+func (p *Pipeline) Deliver(ctx context.Context, d Delivery) (Outcome, error) {
+	outs, errs := p.DeliverBatch(ctx, []Delivery{d})
+	return outs[0], errs[0]
+}
+
+// DeliverBatch is Deliver for many messages at once, sharing transactions:
+// the import path. outs[i] and errs[i] answer ds[i].
+func (p *Pipeline) DeliverBatch(ctx context.Context, ds []Delivery) (outs []Outcome, errs []error) {
+	return p.deliverBatch(ctx, ds)
+}

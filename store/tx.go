@@ -1,0 +1,436 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Tx is one transaction. Values returned from it are copies and stay valid
+// after it ends. A Tx from View refuses writes.
+type Tx struct {
+	tx *bolt.Tx
+}
+
+func (t *Tx) b(name []byte) *bolt.Bucket { return t.tx.Bucket(name) }
+
+func teamKey(team, s string) []byte {
+	k := make([]byte, 0, len(team)+1+len(s))
+	k = append(k, team...)
+	k = append(k, 0)
+	return append(k, s...)
+}
+
+// --- teams
+
+// AddTeam adds a new team; ErrExists if the name or the address is taken.
+func (t *Tx) AddTeam(tm Team) error {
+	tm.Address = strings.ToLower(tm.Address)
+	if t.b(bTeams).Get([]byte(tm.Name)) != nil {
+		return fmt.Errorf("team %s: %w", tm.Name, ErrExists)
+	}
+	if t.b(bTeamAddr).Get([]byte(tm.Address)) != nil {
+		return fmt.Errorf("address %s: %w", tm.Address, ErrExists)
+	}
+	if err := putJSON(t.b(bTeams), []byte(tm.Name), tm); err != nil {
+		return err
+	}
+	return t.b(bTeamAddr).Put([]byte(tm.Address), []byte(tm.Name))
+}
+
+// PutTeam replaces an existing team's record (its address stays).
+func (t *Tx) PutTeam(tm Team) error {
+	old, err := t.Team(tm.Name)
+	if err != nil {
+		return err
+	}
+	tm.Address = old.Address
+	return putJSON(t.b(bTeams), []byte(tm.Name), tm)
+}
+
+// Team returns the named team.
+func (t *Tx) Team(name string) (Team, error) {
+	var tm Team
+	ok, err := getJSON(t.b(bTeams), []byte(name), &tm)
+	if err == nil && !ok {
+		err = fmt.Errorf("team %s: %w", name, ErrNotFound)
+	}
+	return tm, err
+}
+
+// TeamByAddress returns the team whose address is addr (case-insensitive).
+func (t *Tx) TeamByAddress(addr string) (Team, error) {
+	name := t.b(bTeamAddr).Get([]byte(strings.ToLower(addr)))
+	if name == nil {
+		return Team{}, fmt.Errorf("team address %s: %w", addr, ErrNotFound)
+	}
+	return t.Team(string(name))
+}
+
+// Teams lists all teams by name.
+func (t *Tx) Teams() ([]Team, error) {
+	var out []Team
+	err := t.b(bTeams).ForEach(func(k, v []byte) error {
+		var tm Team
+		if _, err := getJSON(t.b(bTeams), k, &tm); err != nil {
+			return err
+		}
+		out = append(out, tm)
+		return nil
+	})
+	return out, err
+}
+
+// --- members
+
+// PutMember adds or replaces a member.
+func (t *Tx) PutMember(m Member) error {
+	m.Address = strings.ToLower(m.Address)
+	return putJSON(t.b(bMembers), []byte(m.Address), m)
+}
+
+// Member returns the member with address addr (case-insensitive).
+func (t *Tx) Member(addr string) (Member, error) {
+	var m Member
+	ok, err := getJSON(t.b(bMembers), []byte(strings.ToLower(addr)), &m)
+	if err == nil && !ok {
+		err = fmt.Errorf("member %s: %w", addr, ErrNotFound)
+	}
+	return m, err
+}
+
+// RemoveMember deletes a member.
+func (t *Tx) RemoveMember(addr string) error {
+	k := []byte(strings.ToLower(addr))
+	if t.b(bMembers).Get(k) == nil {
+		return fmt.Errorf("member %s: %w", addr, ErrNotFound)
+	}
+	return t.b(bMembers).Delete(k)
+}
+
+// Members lists all members by address.
+func (t *Tx) Members() ([]Member, error) {
+	var out []Member
+	err := t.b(bMembers).ForEach(func(k, v []byte) error {
+		var m Member
+		if _, err := getJSON(t.b(bMembers), k, &m); err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// --- messages
+
+// AddMessage stores m and its raw bytes, assigning m.Seq, and indexes its hash.
+func (t *Tx) AddMessage(m *Message, raw []byte) error {
+	seq, err := t.b(bMessages).NextSequence()
+	if err != nil {
+		return err
+	}
+	m.Seq = seq
+	k := u64(seq)
+	if err := putJSON(t.b(bMessages), k, m); err != nil {
+		return err
+	}
+	if err := t.b(bRaw).Put(k, raw); err != nil {
+		return err
+	}
+	if m.Hash != "" {
+		return t.b(bHashes).Put(teamKey(m.Team, m.Hash), k)
+	}
+	return nil
+}
+
+// PutMessage rewrites the parsed record of a stored message.
+func (t *Tx) PutMessage(m Message) error {
+	k := u64(m.Seq)
+	if t.b(bMessages).Get(k) == nil {
+		return fmt.Errorf("message %d: %w", m.Seq, ErrNotFound)
+	}
+	return putJSON(t.b(bMessages), k, m)
+}
+
+// Message returns the stored message with sequence number seq.
+func (t *Tx) Message(seq uint64) (Message, error) {
+	var m Message
+	ok, err := getJSON(t.b(bMessages), u64(seq), &m)
+	if err == nil && !ok {
+		err = fmt.Errorf("message %d: %w", seq, ErrNotFound)
+	}
+	return m, err
+}
+
+// Raw returns the bytes of message seq exactly as received.
+func (t *Tx) Raw(seq uint64) ([]byte, error) {
+	v := t.b(bRaw).Get(u64(seq))
+	if v == nil {
+		return nil, fmt.Errorf("raw message %d: %w", seq, ErrNotFound)
+	}
+	return bytes.Clone(v), nil
+}
+
+// SeqByHash returns the message in team whose raw bytes hash to hash.
+func (t *Tx) SeqByHash(team, hash string) (uint64, bool) {
+	v := t.b(bHashes).Get(teamKey(team, hash))
+	if len(v) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v), true
+}
+
+// MessagesSince calls fn for every message with Seq > after, in order, until
+// fn returns false.
+func (t *Tx) MessagesSince(after uint64, fn func(Message) bool) error {
+	c := t.b(bMessages).Cursor()
+	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
+		var m Message
+		if err := jsonUnmarshal(v, &m); err != nil {
+			return fmt.Errorf("store: decode message %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if !fn(m) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// LastSeq is the highest message sequence number assigned so far.
+func (t *Tx) LastSeq() uint64 { return t.b(bMessages).Sequence() }
+
+// --- thread forest
+
+// Node returns the node of messageID in team.
+func (t *Tx) Node(team, messageID string) (Node, bool, error) {
+	var n Node
+	ok, err := getJSON(t.b(bNodes), teamKey(team, messageID), &n)
+	return n, ok, err
+}
+
+// PutNode writes a node and keeps the thread's membership index in step.
+func (t *Tx) PutNode(team string, n Node) error {
+	k := teamKey(team, n.MessageID)
+	var old Node
+	had, err := getJSON(t.b(bNodes), k, &old)
+	if err != nil {
+		return err
+	}
+	if had && old.Thread != n.Thread {
+		if err := t.b(bThreadNodes).Delete(threadNodeKey(old.Thread, n.MessageID)); err != nil {
+			return err
+		}
+	}
+	if err := putJSON(t.b(bNodes), k, n); err != nil {
+		return err
+	}
+	if n.Thread != 0 {
+		return t.b(bThreadNodes).Put(threadNodeKey(n.Thread, n.MessageID), nil)
+	}
+	return nil
+}
+
+func threadNodeKey(thread uint64, mid string) []byte {
+	return append(u64(thread), mid...)
+}
+
+// ThreadNodes returns the nodes of a thread, placeholders included.
+func (t *Tx) ThreadNodes(team string, thread uint64) ([]Node, error) {
+	var out []Node
+	prefix := u64(thread)
+	c := t.b(bThreadNodes).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		var n Node
+		ok, err := getJSON(t.b(bNodes), teamKey(team, string(k[8:])), &n)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// --- threads
+
+// NewThread stores th under a new ID and returns it.
+func (t *Tx) NewThread(th Thread) (uint64, error) {
+	id, err := t.b(bThreads).NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	th.ID = id
+	return id, putJSON(t.b(bThreads), u64(id), th)
+}
+
+// Thread returns thread id.
+func (t *Tx) Thread(id uint64) (Thread, error) {
+	var th Thread
+	ok, err := getJSON(t.b(bThreads), u64(id), &th)
+	if err == nil && !ok {
+		err = fmt.Errorf("thread %d: %w", id, ErrNotFound)
+	}
+	return th, err
+}
+
+// PutThread rewrites a thread's record.
+func (t *Tx) PutThread(th Thread) error { return putJSON(t.b(bThreads), u64(th.ID), th) }
+
+// DeleteThread removes an (emptied) thread record.
+func (t *Tx) DeleteThread(id uint64) error { return t.b(bThreads).Delete(u64(id)) }
+
+// Threads lists the threads of team ("" for all), most recently active first.
+func (t *Tx) Threads(team string) ([]Thread, error) {
+	var out []Thread
+	err := t.b(bThreads).ForEach(func(k, v []byte) error {
+		var th Thread
+		if err := jsonUnmarshal(v, &th); err != nil {
+			return fmt.Errorf("store: decode thread: %w", err)
+		}
+		if team == "" || th.Team == team {
+			out = append(out, th)
+		}
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].LastAt.Equal(out[j].LastAt) {
+			return out[i].LastAt.After(out[j].LastAt)
+		}
+		return out[i].ID > out[j].ID
+	})
+	return out, err
+}
+
+// ThreadMessages returns the stored messages of a thread in thread order:
+// depth first from the roots, siblings oldest first. Placeholders are skipped
+// but their children keep their place.
+func (t *Tx) ThreadMessages(id uint64) ([]Message, error) {
+	th, err := t.Thread(id)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := t.ThreadNodes(th.Team, id)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Node, len(nodes))
+	for _, n := range nodes {
+		byID[n.MessageID] = n
+	}
+	children := make(map[string][]Node)
+	var roots []Node
+	for _, n := range nodes {
+		if p, ok := byID[n.Parent]; ok && n.Parent != "" && p.MessageID != n.MessageID {
+			children[n.Parent] = append(children[n.Parent], n)
+		} else {
+			roots = append(roots, n)
+		}
+	}
+	// A placeholder's date is its earliest descendant's, so that it sorts
+	// where its subtree begins.
+	var earliest func(n Node, seen map[string]bool) time.Time
+	earliest = func(n Node, seen map[string]bool) time.Time {
+		if n.Seq != 0 || seen[n.MessageID] {
+			return n.Date
+		}
+		seen[n.MessageID] = true
+		var e time.Time
+		for _, c := range children[n.MessageID] {
+			if d := earliest(c, seen); !d.IsZero() && (e.IsZero() || d.Before(e)) {
+				e = d
+			}
+		}
+		return e
+	}
+	order := func(ns []Node) {
+		sort.SliceStable(ns, func(i, j int) bool {
+			di, dj := earliest(ns[i], map[string]bool{}), earliest(ns[j], map[string]bool{})
+			if !di.Equal(dj) {
+				return di.Before(dj)
+			}
+			return ns[i].Seq < ns[j].Seq
+		})
+	}
+	order(roots)
+	var out []Message
+	visited := make(map[string]bool, len(nodes))
+	var walk func(n Node) error
+	walk = func(n Node) error {
+		if visited[n.MessageID] {
+			return nil
+		}
+		visited[n.MessageID] = true
+		if n.Seq != 0 {
+			m, err := t.Message(n.Seq)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		cs := children[n.MessageID]
+		order(cs)
+		for _, c := range cs {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, r := range roots {
+		if err := walk(r); err != nil {
+			return nil, err
+		}
+	}
+	// Nodes caught in a parent loop are not reachable from a root: append them
+	// in date order so that nothing stored is hidden.
+	var rest []Node
+	for _, n := range nodes {
+		if !visited[n.MessageID] {
+			rest = append(rest, n)
+		}
+	}
+	order(rest)
+	for _, n := range rest {
+		if err := walk(n); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// --- thread lookup indexes
+
+// ThreadBySubject returns the thread last seen under a normalised subject.
+func (t *Tx) ThreadBySubject(team, subject string) (uint64, bool) {
+	v := t.b(bSubjects).Get(teamKey(team, subject))
+	if len(v) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v), true
+}
+
+// SetThreadBySubject records the thread for a normalised subject.
+func (t *Tx) SetThreadBySubject(team, subject string, thread uint64) error {
+	return t.b(bSubjects).Put(teamKey(team, subject), u64(thread))
+}
+
+// ThreadByIndex returns the thread recorded for an Outlook conversation key.
+func (t *Tx) ThreadByIndex(team, key string) (uint64, bool) {
+	v := t.b(bTIndex).Get(teamKey(team, key))
+	if len(v) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v), true
+}
+
+// SetThreadByIndex records the thread for an Outlook conversation key.
+func (t *Tx) SetThreadByIndex(team, key string, thread uint64) error {
+	return t.b(bTIndex).Put(teamKey(team, key), u64(thread))
+}
