@@ -1,7 +1,256 @@
 package mailin
 
-import "context"
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tidings/tidings/store"
+)
 
 func (p *Pipeline) deliverBatch(ctx context.Context, ds []Delivery) ([]Outcome, []error) {
-	return make([]Outcome, len(ds)), make([]error, len(ds))
+	outs := make([]Outcome, len(ds))
+	errs := make([]error, len(ds))
+	parsed := p.parseAll(ds, errs)
+
+	now := p.now().UTC()
+	txErrs := make([]error, len(ds))
+	err := p.st.Update(ctx, func(tx *store.Tx) error {
+		// The group commit may run this again after a sibling failed: start
+		// from a clean slate each time.
+		for i := range ds {
+			outs[i], txErrs[i] = Outcome{}, nil
+			if parsed[i] == nil {
+				continue
+			}
+			o, rej, err := p.store1(tx, ds[i], parsed[i], now)
+			if err != nil {
+				return err
+			}
+			outs[i], txErrs[i] = o, rej
+		}
+		return nil
+	})
+	for i := range ds {
+		if parsed[i] == nil {
+			continue
+		}
+		switch {
+		case err != nil:
+			outs[i] = Outcome{MessageID: parsed[i].MessageID}
+			errs[i] = fmt.Errorf("store message %s: %w", parsed[i].MessageID, err)
+		case txErrs[i] != nil:
+			errs[i] = txErrs[i]
+		}
+	}
+	return outs, errs
+}
+
+// parseAll parses outside the write transaction, on all cores when there
+// is more than one message. Mail that cannot be parsed at all is refused.
+func (p *Pipeline) parseAll(ds []Delivery, errs []error) []*Parsed {
+	parsed := make([]*Parsed, len(ds))
+	one := func(i int) {
+		pm, err := Parse(ds[i].Raw, p.limits)
+		switch {
+		case errors.Is(err, ErrMultipleFrom):
+			errs[i] = &Rejection{Code: 550, Enhanced: [3]int{5, 6, 0}, Reason: "message has more than one From field"}
+		case errors.Is(err, ErrHeaderTooLarge):
+			errs[i] = &Rejection{Code: 552, Enhanced: [3]int{5, 3, 4}, Reason: "message header too large"}
+		case err != nil:
+			errs[i] = &Rejection{Code: 550, Enhanced: [3]int{5, 6, 0}, Reason: "message could not be parsed"}
+			p.log.Warn("parse failed", "err", err)
+		default:
+			parsed[i] = pm
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(ds))
+	if workers <= 1 {
+		for i := range ds {
+			one(i)
+		}
+		return parsed
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				one(i)
+			}
+		})
+	}
+	for i := range ds {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return parsed
+}
+
+// store1 checks, dedupes, threads and stores one parsed message for each of
+// its teams. A refusal comes back as rej; err is for trouble in the store.
+func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (o Outcome, rej error, err error) {
+	o = Outcome{MessageID: pm.MessageID, Auto: pm.Auto}
+	var teams []store.Team
+	for _, name := range d.Teams {
+		if slices.ContainsFunc(teams, func(t store.Team) bool { return t.Name == name }) {
+			continue
+		}
+		tm, err := tx.Team(name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return o, nil, err
+		}
+		teams = append(teams, tm)
+	}
+	if len(teams) == 0 {
+		return o, &Rejection{Code: 550, Enhanced: [3]int{5, 1, 1}, Reason: "no team address among the recipients"}, nil
+	}
+
+	// Auto-replies and bounces skip the sender check: refusing them would
+	// only bounce a bounce. They are kept, unthreaded, and never answered.
+	if !d.SkipSenderCheck && pm.Auto == "" {
+		var allowed, refused []store.Team
+		for _, tm := range teams {
+			ok, err := mayPost(tx, tm, pm.From.Addr)
+			if err != nil {
+				return o, nil, err
+			}
+			if ok {
+				allowed = append(allowed, tm)
+			} else {
+				refused = append(refused, tm)
+			}
+		}
+		if len(allowed) == 0 {
+			return o, senderRejection(pm.From.Addr, refused), nil
+		}
+		teams = allowed
+	}
+
+	hash := sha256.Sum256(d.Raw)
+	hexHash := hex.EncodeToString(hash[:])
+	date := pm.Date
+	if date.IsZero() {
+		date = now
+	}
+	for _, tm := range teams {
+		if n, ok, err := tx.Node(tm.Name, pm.MessageID); err != nil {
+			return o, nil, err
+		} else if ok && n.Seq != 0 {
+			o.Duplicates = append(o.Duplicates, tm.Name)
+			continue
+		}
+		if _, ok := tx.SeqByHash(tm.Name, hexHash); ok {
+			o.Duplicates = append(o.Duplicates, tm.Name)
+			continue
+		}
+		m := &store.Message{
+			Team:        tm.Name,
+			MessageID:   pm.MessageID,
+			Synthetic:   pm.Synthetic,
+			From:        pm.From.Addr,
+			FromName:    pm.From.Name,
+			To:          addrs(pm.To),
+			Cc:          addrs(pm.Cc),
+			Subject:     pm.Subject,
+			Date:        date.UTC(),
+			Received:    now,
+			ThreadIndex: pm.ThreadIndex,
+			References:  pm.References,
+			Kind:        store.KindMessage,
+			Text:        pm.Text,
+			Attachments: pm.Attachments,
+			Auto:        pm.Auto,
+			Bulk:        pm.Bulk,
+			Urgent:      pm.Urgent,
+			Size:        len(d.Raw),
+			Hash:        hexHash,
+		}
+		if len(pm.InReplyTo) > 0 {
+			m.InReplyTo = pm.InReplyTo[0]
+		}
+		seq, err := tx.ReserveSeq()
+		if err != nil {
+			return o, nil, err
+		}
+		m.Seq = seq
+		if pm.Auto == "" {
+			m.Thread, m.Parent, err = p.thread(tx, threadInput{
+				Team: tm.Name, MessageID: pm.MessageID, Seq: seq, Date: m.Date, Subject: pm.Subject,
+				InReplyTo: pm.InReplyTo, References: pm.References, ThreadIndex: pm.ThreadIndex,
+			})
+			if err != nil {
+				return o, nil, fmt.Errorf("thread %s: %w", pm.MessageID, err)
+			}
+		}
+		if err := tx.AddMessage(m, d.Raw); err != nil {
+			return o, nil, fmt.Errorf("add message %s: %w", pm.MessageID, err)
+		}
+		o.Stored = append(o.Stored, seq)
+	}
+	return o, nil, nil
+}
+
+// mayPost reports whether addr may post to team: a member of it, or on its
+// allow-list as an address or "@domain".
+func mayPost(tx *store.Tx, tm store.Team, addr string) (bool, error) {
+	addr = strings.ToLower(addr)
+	if addr == "" {
+		return false, nil
+	}
+	m, err := tx.Member(addr)
+	switch {
+	case err == nil:
+		if _, ok := m.Teams[tm.Name]; ok {
+			return true, nil
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+	domain := ""
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		domain = addr[i:]
+	}
+	for _, a := range tm.Allow {
+		a = strings.ToLower(a)
+		if a == addr || (strings.HasPrefix(a, "@") && a == domain) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func senderRejection(from string, teams []store.Team) *Rejection {
+	names := make([]string, len(teams))
+	for i, t := range teams {
+		names[i] = t.Name
+	}
+	who := from
+	if who == "" {
+		who = "a message without a From address"
+	}
+	return &Rejection{Code: 550, Enhanced: [3]int{5, 7, 1},
+		Reason: fmt.Sprintf("%s may not post to team %s: only its members and allowed senders may", who, strings.Join(names, ", "))}
+}
+
+func addrs(as []Address) []string {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.Addr
+	}
+	return out
 }

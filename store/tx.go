@@ -129,14 +129,21 @@ func (t *Tx) Members() ([]Member, error) {
 
 // --- messages
 
-// AddMessage stores m and its raw bytes, assigning m.Seq, and indexes its hash.
+// ReserveSeq assigns the sequence number of a message about to be added, so
+// that it can be threaded before it is stored.
+func (t *Tx) ReserveSeq() (uint64, error) { return t.b(bMessages).NextSequence() }
+
+// AddMessage stores m and its raw bytes, and indexes its hash. It assigns
+// m.Seq unless ReserveSeq already did.
 func (t *Tx) AddMessage(m *Message, raw []byte) error {
-	seq, err := t.b(bMessages).NextSequence()
-	if err != nil {
-		return err
+	if m.Seq == 0 {
+		seq, err := t.ReserveSeq()
+		if err != nil {
+			return err
+		}
+		m.Seq = seq
 	}
-	m.Seq = seq
-	k := u64(seq)
+	k := u64(m.Seq)
 	if err := putJSON(t.b(bMessages), k, m); err != nil {
 		return err
 	}
