@@ -207,7 +207,6 @@ func TestNotmuchThreadingCorpus(t *testing.T) {
 	}
 }
 
-
 func TestNotmuchBrokenAndDuplicates(t *testing.T) {
 	e := loadNotmuch(t)
 	t.Run("loop", func(t *testing.T) {
