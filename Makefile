@@ -1,0 +1,24 @@
+# Targets people expect. The README's test command is `go test ./...`;
+# `make test` adds the race detector and shuffling (needs a C compiler).
+GO ?= go
+FUZZTIME ?= 60s
+
+.PHONY: test check fuzz bench build
+build:
+	$(GO) build -o tidings ./cmd/tidings
+
+test:
+	$(GO) test -race -shuffle=on ./...
+
+check:
+	gofmt -l . | (! grep .)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest ./...
+
+# Each fuzz target for FUZZTIME; new crashers land in testdata/fuzz.
+fuzz:
+	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzThread$$' -fuzztime $(FUZZTIME)
+
+bench:
+	bash bench/run.sh
