@@ -91,7 +91,6 @@ func importDir(t *testing.T, p *Pipeline, dir string) int {
 type shownTree struct {
 	ids     []string
 	parents map[string]string
-	auto    map[string]bool
 }
 
 func shownThreads(t *testing.T, st *store.Store) map[string]*shownTree {
