@@ -76,19 +76,20 @@ type session struct {
 	tls    bool
 
 	mu       sync.Mutex
-	inTx     bool // between MAIL and the end of DATA or RSET
-	hungUp   bool // a closing 421 was sent or is being sent
+	inTx     bool  // between MAIL and the end of DATA or RSET
+	hungUp   error // why the connection is being closed; nil while open
 	from     string
 	rcpts    []string
 	teams    []string
 	badLocal int // unknown recipients when sc is nil
 }
 
-// hangUpLocked marks the session closing and closes the reading side, so
-// the reply being returned is the last thing the client reads. Callers hold
-// mu.
-func (ss *session) hangUpLocked() {
-	ss.hungUp = true
+// hangUpLocked marks the session closing for why and closes the reading
+// side, so the reply being returned is the last thing the client reads;
+// commands go-smtp had already buffered are answered with why. Callers
+// hold mu.
+func (ss *session) hangUpLocked(why error) {
+	ss.hungUp = why
 	hangUp(ss.conn)
 }
 
@@ -97,11 +98,11 @@ func (ss *session) hangUpLocked() {
 func (ss *session) hangUpIfIdle() {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.inTx || ss.hungUp {
+	if ss.inTx || ss.hungUp != nil {
 		return
 	}
 	writeReply(ss.conn, ss.s.reply(errShuttingDown), ss.s.opts.WriteTimeout)
-	ss.hangUpLocked()
+	ss.hangUpLocked(errShuttingDown)
 }
 
 // recoverInto turns a panic in a session method into errSessionPanic, logged
@@ -118,11 +119,11 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) (err error) {
 	defer ss.recoverInto(&err)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.hungUp || ss.s.closing.Load() {
-		if !ss.hungUp {
-			ss.hangUpLocked()
-		}
-		return ss.s.replyError(errShuttingDown)
+	if ss.hungUp == nil && ss.s.closing.Load() {
+		ss.hangUpLocked(errShuttingDown)
+	}
+	if ss.hungUp != nil {
+		return ss.s.replyError(ss.hungUp)
 	}
 	// Any sender is taken here, the null sender of bounces included: who may
 	// post is decided from the message by the pipeline.
@@ -138,8 +139,8 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
 	ss.mu.Lock()
 	hungUp := ss.hungUp
 	ss.mu.Unlock()
-	if hungUp {
-		return ss.s.replyError(errShuttingDown)
+	if hungUp != nil {
+		return ss.s.replyError(hungUp)
 	}
 
 	tm, err := ss.s.p.Recipient(to)
@@ -148,7 +149,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
 		ss.log.Info("unknown recipient", "rcpt", to, "bad", bad)
 		if bad > ss.s.opts.MaxBadRecipients {
 			ss.mu.Lock()
-			ss.hangUpLocked()
+			ss.hangUpLocked(errTooManyBadRecipients)
 			ss.mu.Unlock()
 			return ss.s.replyError(errTooManyBadRecipients)
 		}
@@ -203,9 +204,9 @@ func (ss *session) Data(r io.Reader) (err error) {
 		}
 	}()
 
-	if hungUp {
+	if hungUp != nil {
 		io.Copy(io.Discard, r)
-		return errShuttingDown
+		return hungUp
 	}
 
 	raw, err = readBody(r)
@@ -217,7 +218,7 @@ func (ss *session) Data(r io.Reader) (err error) {
 			// ErrDataTooLarge go-smtp reads on to the end marker itself,
 			// and after ErrDataReset (BDAT) there is nothing left to read.
 			ss.mu.Lock()
-			ss.hangUpLocked()
+			ss.hangUpLocked(err)
 			ss.mu.Unlock()
 		}
 		return fmt.Errorf("read message: %w", err)
@@ -288,9 +289,9 @@ func (ss *session) Reset() {
 	ss.from = ""
 	ss.rcpts = ss.rcpts[:0]
 	ss.teams = ss.teams[:0]
-	if ss.s.closing.Load() && !ss.hungUp {
+	if ss.s.closing.Load() && ss.hungUp == nil {
 		writeReply(ss.conn, ss.s.reply(errShuttingDown), ss.s.opts.WriteTimeout)
-		ss.hangUpLocked()
+		ss.hangUpLocked(errShuttingDown)
 	}
 }
 
