@@ -1,0 +1,19 @@
+package main
+
+// commandTable lists every subcommand, in the order help shows them.
+func commandTable() []*command {
+	return []*command{
+		serveCommand(),
+		teamAddCommand(),
+		teamListCommand(),
+		memberAddCommand(),
+		memberSetCommand(),
+		memberRemoveCommand(),
+		memberListCommand(),
+		threadsCommand(),
+		threadShowCommand(),
+		inspectCommand(),
+		importCommand(),
+		backupCommand(),
+	}
+}

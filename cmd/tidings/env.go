@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/tidings/tidings/config"
+	"github.com/tidings/tidings/control"
+	"github.com/tidings/tidings/mailin"
+	"github.com/tidings/tidings/store"
+)
+
+// storeOpenTimeout is how long a command waits for the database lock when
+// no server answers: long enough to ride out another short command, short
+// enough to say promptly that something else holds it.
+const storeOpenTimeout = 3 * time.Second
+
+// env is everything a command implementation may use. The same command
+// code gets an env built by its own process (database opened locally) or by
+// the server (its open store, output streamed back over the socket).
+type env struct {
+	ctx      context.Context
+	cfg      *config.Config
+	st       *store.Store     // nil for standalone commands
+	pipe     *mailin.Pipeline // nil for standalone commands
+	stdout   io.Writer
+	stderr   io.Writer
+	progress func(control.Progress) // never nil
+	cwd      string                 // relative paths in arguments are taken from here
+	log      *slog.Logger
+}
+
+// abs makes a path from the command line absolute against the caller's
+// working directory, which is not the server's.
+func (e *env) abs(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.cwd, p)
+}
+
+// now is the time commands record (a member's join time, a team's creation).
+func (e *env) now() time.Time { return time.Now().UTC() }
+
+// writeJSON writes v as indented JSON with a final newline.
+func (e *env) writeJSON(v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// runStoreCommand runs a command that needs the database: in the server if
+// one answers on the control socket, else here with the database opened
+// directly.
+func runStoreCommand(e *env, inv *invocation, argv []string, sys system) int {
+	bar := newProgressBar(sys.stderr, sys.tty)
+	streams := control.Streams{Stdout: sys.stdout, Stderr: sys.stderr, Progress: bar.update}
+	req := control.Request{Argv: argv, Cwd: sys.cwd}
+	code, err := control.Run(e.ctx, e.cfg.SocketPath(), req, streams)
+	bar.finish()
+	if err == nil {
+		return code
+	}
+	if !errors.Is(err, control.ErrNoServer) {
+		fmt.Fprintf(sys.stderr, "tidings: %v\n", err)
+		return 1
+	}
+
+	st, err := store.Open(e.cfg.DBPath(), store.Options{Timeout: storeOpenTimeout, Logger: e.log})
+	if errors.Is(err, store.ErrLocked) {
+		// A server may have opened the database and not yet its socket.
+		code, rerr := control.Run(e.ctx, e.cfg.SocketPath(), req, streams)
+		bar.finish()
+		if rerr == nil {
+			return code
+		}
+		fmt.Fprintf(sys.stderr, "tidings: the database %s is in use by another process, and no tidings server answers on %s\n",
+			e.cfg.DBPath(), e.cfg.SocketPath())
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(sys.stderr, "tidings: %v\n", err)
+		return 1
+	}
+	e.st = st
+	e.pipe = newPipeline(st, e.cfg, e.log)
+	e.progress = bar.update
+	code = finish(e, inv, inv.run(e, inv.args))
+	bar.finish()
+	if err := st.Close(); err != nil {
+		fmt.Fprintf(sys.stderr, "tidings: close database: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+func newPipeline(st *store.Store, cfg *config.Config, log *slog.Logger) *mailin.Pipeline {
+	return mailin.NewPipeline(st, mailin.PipelineOptions{Domain: cfg.Domain, Logger: log})
+}
+
+// newLogger builds the logger of config c writing to w. Commands other than
+// serve log only warnings and errors unless debug is asked for: their
+// output is their report.
+func newLogger(c config.Log, w io.Writer, quiet bool) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	if quiet && level > slog.LevelDebug && level < slog.LevelWarn {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

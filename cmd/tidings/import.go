@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/tidings/tidings/control"
+	"github.com/tidings/tidings/mailin"
+	"github.com/tidings/tidings/store"
+)
+
+// Messages go to the pipeline in batches that share transactions; a batch
+// is also the unit of progress and of stopping on Ctrl-C.
+const (
+	importBatch      = 500
+	importBatchBytes = 32 << 20
+)
+
+func importCommand() *command {
+	return &command{
+		name:     "import",
+		synopsis: "[--team NAME] (--mbox FILE | --maildir DIR | FILE.eml ...)",
+		summary:  "import an archive; without --team each message goes to the team its To/Cc names",
+		where:    inStore,
+		setup: func(fs *flag.FlagSet) runFunc {
+			team := fs.String("team", "", "import into team `NAME`")
+			mbox := fs.String("mbox", "", "read an mbox `FILE`")
+			maildir := fs.String("maildir", "", "read the Maildir (or directory of message files) `DIR`")
+			return func(e *env, args []string) error {
+				sources := 0
+				for _, given := range []bool{*mbox != "", *maildir != "", len(args) > 0} {
+					if given {
+						sources++
+					}
+				}
+				if sources != 1 {
+					return usagef("give exactly one of --mbox FILE, --maildir DIR or FILE.eml ...")
+				}
+				return importMail(e, *team, e.abs(*mbox), e.abs(*maildir), absAll(e, args))
+			}
+		},
+	}
+}
+
+func absAll(e *env, paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = e.abs(p)
+	}
+	return out
+}
+
+type importCounts struct {
+	imported, duplicates, refused int
+}
+
+func (c importCounts) total() int { return c.imported + c.duplicates + c.refused }
+
+func importMail(e *env, team, mbox, maildir string, files []string) error {
+	opts := mailin.SourceOptions{MaxMessageBytes: e.cfg.SMTP.MaxMessageBytes}
+	var (
+		src mailin.Source
+		err error
+	)
+	switch {
+	case mbox != "":
+		src, err = mailin.OpenMbox(mbox, opts)
+	case maildir != "":
+		src, err = mailin.OpenMaildir(maildir, opts)
+	default:
+		src, err = mailin.OpenFiles(files, opts)
+	}
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer src.Close()
+
+	route, err := newRouter(e, team)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+
+	var (
+		counts  importCounts
+		batch   []mailin.Delivery
+		origins []string
+		bytesIn int
+		tempErr error
+	)
+	refuse := func(origin string, why error) {
+		counts.refused++
+		fmt.Fprintf(e.stderr, "refused %s: %v\n", origin, why)
+	}
+	report := func() {
+		done, total := src.Progress()
+		e.progress(control.Progress{Label: "importing", Done: done, Total: total, Items: int64(counts.total()), Unit: "messages"})
+	}
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		outs, errs := e.pipe.DeliverBatch(e.ctx, batch)
+		for i := range batch {
+			var rej *mailin.Rejection
+			switch {
+			case errs[i] == nil && len(outs[i].Stored) > 0:
+				counts.imported++
+			case errs[i] == nil:
+				counts.duplicates++
+			case errors.As(errs[i], &rej):
+				refuse(origins[i], rej)
+			case tempErr == nil:
+				tempErr = fmt.Errorf("import %s: %w", origins[i], errs[i])
+			}
+		}
+		batch, origins, bytesIn = batch[:0], origins[:0], 0
+		report()
+	}
+
+	for tempErr == nil && e.ctx.Err() == nil {
+		m, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			flush()
+			fmt.Fprintf(e.stdout, "%s\n", summary(counts))
+			return fmt.Errorf("import: %w", err)
+		}
+		if m.Err != nil {
+			refuse(m.Origin, m.Err)
+			continue
+		}
+		teams, err := route(m.Raw)
+		if err != nil {
+			refuse(m.Origin, err)
+			continue
+		}
+		batch = append(batch, mailin.Delivery{Teams: teams, Raw: m.Raw, SkipSenderCheck: true})
+		origins = append(origins, m.Origin)
+		bytesIn += len(m.Raw)
+		if len(batch) >= importBatch || bytesIn >= importBatchBytes {
+			flush()
+		}
+	}
+	if e.ctx.Err() == nil {
+		flush()
+	}
+	fmt.Fprintf(e.stdout, "%s\n", summary(counts))
+	switch {
+	case tempErr != nil:
+		return tempErr
+	case e.ctx.Err() != nil:
+		return fmt.Errorf("import: interrupted after %d messages: %w", counts.total(), e.ctx.Err())
+	case counts.refused > 0:
+		return fmt.Errorf("import: %d messages refused (listed above)", counts.refused)
+	}
+	return nil
+}
+
+func summary(c importCounts) string {
+	return fmt.Sprintf("imported %d, duplicates %d, refused %d", c.imported, c.duplicates, c.refused)
+}
+
+// newRouter returns how to find a message's teams: the one named by --team,
+// or else the teams whose address (or a plus-address of it) appears in the
+// message's recipient fields.
+func newRouter(e *env, team string) (func(raw []byte) ([]string, error), error) {
+	var teams []store.Team
+	err := e.st.View(func(tx *store.Tx) error {
+		if team != "" {
+			return teamExists(tx, team)
+		}
+		var err error
+		teams, err = tx.Teams()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if team != "" {
+		return func([]byte) ([]string, error) { return []string{team}, nil }, nil
+	}
+	if len(teams) == 0 {
+		return nil, fmt.Errorf("there are no teams yet: add one with 'tidings team add' first")
+	}
+	byAddr := make(map[string]string, len(teams))
+	for _, t := range teams {
+		byAddr[t.Address] = t.Name
+	}
+	return func(raw []byte) ([]string, error) {
+		var names []string
+		seen := map[string]bool{}
+		for _, a := range recipientAddrs(raw) {
+			name, ok := byAddr[a]
+			if !ok {
+				if local, domain, found := strings.Cut(a, "@"); found {
+					if base, _, plus := strings.Cut(local, "+"); plus {
+						name, ok = byAddr[base+"@"+domain]
+					}
+				}
+			}
+			if ok && !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+		if len(names) == 0 {
+			return nil, fmt.Errorf("no team address in To, Cc or Delivered-To (name the team with --team)")
+		}
+		return names, nil
+	}, nil
+}
+
+var addrRE = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9.-]+`)
+
+// recipientFields are where a message names the addresses it was sent to.
+var recipientFields = []string{"to", "cc", "delivered-to", "x-original-to"}
+
+// recipientAddrs finds the addresses in a message's recipient header
+// fields, lower-cased. It reads only the header and is lenient: archives
+// hold mail whose address lists no strict parser accepts.
+func recipientAddrs(raw []byte) []string {
+	var out []string
+	var field []byte
+	take := func() {
+		name, value, ok := bytes.Cut(field, []byte(":"))
+		if !ok {
+			return
+		}
+		n := strings.ToLower(strings.TrimSpace(string(name)))
+		for _, f := range recipientFields {
+			if n == f {
+				for _, a := range addrRE.FindAll(value, -1) {
+					out = append(out, strings.ToLower(strings.TrimRight(string(a), ".")))
+				}
+			}
+		}
+	}
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			break // end of the header
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			field = append(field, line...)
+			continue
+		}
+		take()
+		field = append(field[:0], line...)
+	}
+	take()
+	return out
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tidings/tidings/control"
+)
+
+// progressBar draws a one-line progress bar on a terminal, at most ten times
+// a second. On anything else it draws nothing: logs and pipes get only the
+// summary.
+type progressBar struct {
+	w     io.Writer
+	on    bool
+	mu    sync.Mutex
+	last  time.Time
+	cur   control.Progress
+	shown bool
+}
+
+func newProgressBar(w io.Writer, terminal bool) *progressBar {
+	return &progressBar{w: w, on: terminal}
+}
+
+func (b *progressBar) update(p control.Progress) {
+	if !b.on {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cur = p
+	if now := time.Now(); now.Sub(b.last) >= 100*time.Millisecond {
+		b.last = now
+		b.draw()
+	}
+}
+
+// finish draws the last state and ends the line.
+func (b *progressBar) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.on && b.shown {
+		b.draw()
+		fmt.Fprintln(b.w)
+		b.shown = false
+	}
+}
+
+func (b *progressBar) draw() {
+	io.WriteString(b.w, "\r"+renderProgress(b.cur, 30)+"\x1b[K")
+	b.shown = true
+}
+
+// renderProgress formats p as "importing  42% [#####     ] 1234 messages".
+func renderProgress(p control.Progress, width int) string {
+	var sb strings.Builder
+	sb.WriteString(p.Label)
+	if p.Total > 0 {
+		done := min(max(p.Done, 0), p.Total)
+		filled := int(int64(width) * done / p.Total)
+		fmt.Fprintf(&sb, " %3d%% [%s%s]", 100*done/p.Total, strings.Repeat("#", filled), strings.Repeat(" ", width-filled))
+	}
+	if p.Unit != "" {
+		fmt.Fprintf(&sb, " %d %s", p.Items, p.Unit)
+	}
+	return sb.String()
+}
