@@ -39,7 +39,10 @@ type Parsed struct {
 	Bulk        bool   // Precedence bulk/list/junk or Auto-Submitted: auto-generated
 	Urgent      bool   // [urgent] subject tag or Importance: high
 	Truncated   bool   // a limit was hit; the parts read are kept
-	Problems    []string
+	// Embedded are the messages attached as message/rfc822 parts, parsed
+	// (each also listed in Attachments): the original of a forward.
+	Embedded []*Parsed
+	Problems []string
 }
 
 // Values of Parsed.Auto.

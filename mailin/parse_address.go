@@ -1,0 +1,293 @@
+package mailin
+
+import "strings"
+
+// parseAddressList reads an address list field (From, To, Cc) as real
+// mail writes it (RFC 5322 §3.4 and its obsolete forms, and worse): groups
+// are flattened, comments give a name when there is no phrase, addresses
+// without brackets or commas between them are split, and display names are
+// decoded after the structure is known, so an encoded word that decodes to
+// "<" or "," cannot change it. Addresses are lower-cased. hint is the
+// charset for raw 8-bit bytes (see unfoldHint).
+func parseAddressList(v []byte, hint string) []Address {
+	if v == nil {
+		return nil
+	}
+	s := unfoldHint(v, hint)
+	var out []Address
+	var seg addrSegment
+	segStart := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch c {
+		case '"':
+			text, n := readQuoted(s[i:])
+			seg.words = append(seg.words, addrWord{text: text, quoted: true})
+			i += n
+		case '(':
+			text, n := readComment(s[i:])
+			if t := strings.TrimSpace(text); t != "" {
+				seg.comments = append(seg.comments, t)
+			}
+			i += n
+		case '<':
+			end := strings.IndexByte(s[i+1:], '>')
+			var inner string
+			if end < 0 {
+				inner, i = s[i+1:], len(s)
+			} else {
+				inner, i = s[i+1:i+1+end], i+1+end+1
+			}
+			seg.angle, seg.hasAngle = inner, true
+		case ',', ';':
+			out = seg.emit(out, s[segStart:i])
+			seg = addrSegment{}
+			i++
+			segStart = i
+		case ':':
+			if !seg.hasAngle && !seg.hasAt() {
+				// A group's display name: its members follow.
+				seg = addrSegment{}
+				i++
+				segStart = i
+				continue
+			}
+			seg.appendText(":")
+			i++
+		case ' ', '\t', '\r', '\n':
+			seg.breakWord()
+			i++
+		default:
+			if strings.HasPrefix(s[i:], "=?") {
+				// An encoded word is one atom, whatever it holds: senders
+				// leave ",", ":" and "<" unencoded in them.
+				if _, _, _, n, ok := splitWord(s[i:]); ok {
+					seg.appendText(s[i : i+n])
+					i += n
+					continue
+				}
+			}
+			j := i + 1
+			for j < len(s) && !strings.ContainsRune("\"(<,;: \t\r\n", rune(s[j])) {
+				j++
+			}
+			seg.appendText(s[i:j])
+			i = j
+		}
+	}
+	return seg.emit(out, s[segStart:])
+}
+
+type addrWord struct {
+	text   string
+	quoted bool
+}
+
+// addrSegment collects one mailbox of an address list.
+type addrSegment struct {
+	words    []addrWord
+	open     bool // the last word is an unfinished atom
+	comments []string
+	angle    string
+	hasAngle bool
+}
+
+func (g *addrSegment) appendText(t string) {
+	if g.open && len(g.words) > 0 {
+		g.words[len(g.words)-1].text += t
+		return
+	}
+	g.words = append(g.words, addrWord{text: t})
+	g.open = true
+}
+
+func (g *addrSegment) breakWord() { g.open = false }
+
+func (g *addrSegment) hasAt() bool {
+	for _, w := range g.words {
+		if !w.quoted && strings.Contains(w.text, "@") {
+			return true
+		}
+	}
+	return false
+}
+
+// emit appends the mailbox(es) of the segment to out; raw is the segment's
+// text, searched for an address as a last resort.
+func (g *addrSegment) emit(out []Address, raw string) []Address {
+	if g.hasAngle {
+		addr := cleanAddr(g.angle)
+		if addr == "" {
+			return out
+		}
+		name := joinWords(g.words)
+		if name == "" {
+			name = strings.Join(g.comments, " ")
+		}
+		return append(out, Address{Name: decodeName(name), Addr: addr})
+	}
+	var addrs []string
+	var rest []addrWord
+	for _, w := range g.words {
+		if !w.quoted && strings.Contains(w.text, "@") {
+			addrs = append(addrs, w.text)
+		} else {
+			rest = append(rest, w)
+		}
+	}
+	switch {
+	case len(addrs) == 1:
+		name := joinWords(rest)
+		if name == "" {
+			name = strings.Join(g.comments, " ")
+		}
+		if a := cleanAddr(addrs[0]); a != "" {
+			out = append(out, Address{Name: decodeName(name), Addr: a})
+		}
+		return out
+	case len(addrs) > 1:
+		for _, a := range addrs {
+			if a = cleanAddr(a); a != "" {
+				out = append(out, Address{Addr: a})
+			}
+		}
+		return out
+	case len(g.words) == 1 && !g.words[0].quoted:
+		// A bare local name such as MAILER-DAEMON.
+		if a := cleanAddr(g.words[0].text); a != "" {
+			out = append(out, Address{Name: decodeName(strings.Join(g.comments, " ")), Addr: a})
+		}
+		return out
+	}
+	// Nothing usable by the grammar (say, an unclosed quote swallowed the
+	// address): take any token with an @ in it.
+	for _, tok := range strings.FieldsFunc(raw, func(r rune) bool {
+		return strings.ContainsRune(" \t\r\n\"'<>(),;", r)
+	}) {
+		if strings.Contains(tok, "@") {
+			if a := cleanAddr(tok); a != "" {
+				out = append(out, Address{Addr: a})
+			}
+		}
+	}
+	return out
+}
+
+// joinWords joins the words of a phrase into a display name.
+func joinWords(words []addrWord) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0].text
+	}
+	var sb strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(w.text)
+	}
+	return sb.String()
+}
+
+// decodeName decodes a display name: encoded words (inside quotes too, as
+// many clients send them), control characters, and the single quotes
+// Outlook puts around names.
+func decodeName(s string) string {
+	s = cleanLine(decodeWords(s))
+	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	return s
+}
+
+// cleanAddr normalises an addr-spec: comments and white space removed, a
+// source route or mailto: dropped, lower-cased.
+func cleanAddr(s string) string {
+	if strings.ContainsAny(s, "( \t\r\n\"") {
+		var sb strings.Builder
+		for i := 0; i < len(s); {
+			switch c := s[i]; c {
+			case '(':
+				_, n := readComment(s[i:])
+				i += n
+			case ' ', '\t', '\r', '\n':
+				i++
+			case '"':
+				// Keep a quoted local part as it is.
+				j := strings.IndexByte(s[i+1:], '"')
+				if j < 0 {
+					sb.WriteString(s[i:])
+					i = len(s)
+				} else {
+					sb.WriteString(s[i : i+j+2])
+					i += j + 2
+				}
+			default:
+				sb.WriteByte(c)
+				i++
+			}
+		}
+		s = sb.String()
+	}
+	if strings.HasPrefix(s, "@") {
+		if k := strings.LastIndexByte(s, ':'); k >= 0 {
+			s = s[k+1:]
+		}
+	}
+	if len(s) > 7 && strings.EqualFold(s[:7], "mailto:") {
+		s = s[7:]
+	}
+	s = strings.Trim(s, ".'")
+	return strings.ToLower(cleanLine(s))
+}
+
+// readQuoted reads a quoted string at the start of s, returning its content
+// without escapes and the bytes consumed. An unclosed quote runs to the end.
+func readQuoted(s string) (string, int) {
+	var sb strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				sb.WriteByte(s[i])
+			}
+		case '"':
+			return sb.String(), i + 1
+		default:
+			sb.WriteByte(s[i])
+		}
+	}
+	return sb.String(), len(s)
+}
+
+// readComment reads a (possibly nested) comment at the start of s,
+// returning its text without the outer parentheses and the bytes consumed.
+func readComment(s string) (string, int) {
+	depth := 0
+	var sb strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				sb.WriteByte(s[i])
+			}
+			continue
+		case '(':
+			depth++
+			if depth == 1 {
+				continue
+			}
+		case ')':
+			depth--
+			if depth == 0 {
+				return sb.String(), i + 1
+			}
+		}
+		sb.WriteByte(s[i])
+	}
+	return sb.String(), len(s)
+}

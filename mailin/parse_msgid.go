@@ -1,0 +1,156 @@
+package mailin
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+// syntheticDomain is the right-hand side of Message-IDs made up for mail
+// that has none. .invalid is reserved (RFC 2606), so no real ID has it.
+const syntheticDomain = "synthetic.tidings.invalid"
+
+const (
+	maxIDLen  = 998 // a longer "ID" is junk, not an identifier (RFC 5322 line limit)
+	maxRefIDs = 100 // References kept: the first (the root) and the last 99
+)
+
+// parseIDs reads a msg-id list (Message-ID, In-Reply-To, References; RFC
+// 5322 §3.6.4) and returns the bare ids in order, without duplicates. It
+// tolerates comments, words between ids ("In-Reply-To: your message of
+// ... <id>") and ids without angle brackets, which are taken when the field
+// has no bracketed id at all and they contain an "@" (or, with loose, when
+// the field is one bare token).
+func parseIDs(v []byte, loose bool) []string {
+	if v == nil {
+		return nil
+	}
+	s := unfold(v)
+	var ids []string
+	add := func(id string) {
+		id = cleanID(id)
+		if id == "" || len(id) > maxIDLen {
+			return
+		}
+		for _, have := range ids {
+			if have == id {
+				return
+			}
+		}
+		ids = append(ids, id)
+	}
+	if strings.IndexByte(s, '<') >= 0 {
+		for i := 0; i < len(s); {
+			switch s[i] {
+			case '(':
+				_, n := readComment(s[i:])
+				i += n
+			case '<':
+				end := strings.IndexAny(s[i+1:], "<>")
+				if end < 0 {
+					// Unclosed: the id runs to the next blank.
+					rest := s[i+1:]
+					if k := strings.IndexAny(rest, " \t"); k >= 0 {
+						rest = rest[:k]
+					}
+					add(rest)
+					i = len(s)
+					continue
+				}
+				add(s[i+1 : i+1+end])
+				i += 1 + end
+				if s[i] == '>' {
+					i++
+				}
+			default:
+				i++
+			}
+		}
+		return ids
+	}
+	toks := strings.FieldsFunc(stripComments(s), func(r rune) bool {
+		return r == ' ' || r == '\t' || r == ','
+	})
+	for _, t := range toks {
+		if strings.Contains(t, "@") {
+			add(t)
+		}
+	}
+	if len(ids) == 0 && loose && len(toks) == 1 {
+		add(toks[0])
+	}
+	return ids
+}
+
+// cleanID removes white space and control characters from an id.
+func cleanID(id string) string {
+	id = cleanLine(id)
+	if strings.ContainsAny(id, " \t") {
+		id = strings.Join(strings.Fields(id), "")
+	}
+	return id
+}
+
+// stripComments removes RFC 5322 comments, which may nest, outside quoted
+// strings; each becomes a space.
+func stripComments(s string) string {
+	if strings.IndexByte(s, '(') < 0 {
+		return s
+	}
+	var sb strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] == '"' {
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j = min(j+1, len(s))
+			sb.WriteString(s[i:j])
+			i = j
+			continue
+		}
+		if s[i] == '(' {
+			_, n := readComment(s[i:])
+			i += n
+			sb.WriteByte(' ')
+			continue
+		}
+		sb.WriteByte(s[i])
+		i++
+	}
+	return sb.String()
+}
+
+// limitRefs keeps the first id (the thread's root) and the last ones (the
+// nearest ancestors) of an overlong References list.
+func limitRefs(ids []string) []string {
+	if len(ids) <= maxRefIDs {
+		return ids
+	}
+	out := make([]string, 0, maxRefIDs)
+	out = append(out, ids[0])
+	return append(out, ids[len(ids)-(maxRefIDs-1):]...)
+}
+
+// syntheticID derives a Message-ID from the message itself: hex SHA-256 of
+// raw with CRLF normalised to LF, so the same mail stored with either line
+// ending gets the same ID.
+func syntheticID(raw []byte) string {
+	h := sha256.New()
+	crlf := []byte("\r\n")
+	for len(raw) > 0 {
+		i := bytes.Index(raw, crlf)
+		if i < 0 {
+			h.Write(raw)
+			break
+		}
+		h.Write(raw[:i])
+		h.Write(crlf[1:])
+		raw = raw[i+2:]
+	}
+	return hex.EncodeToString(h.Sum(nil)) + "@" + syntheticDomain
+}
