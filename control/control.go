@@ -12,6 +12,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Version is the protocol version a client sends; a server refuses others
@@ -229,9 +230,14 @@ func (s streamWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// interruptGrace is how long a cancelled client waits for the command to
+// wind down and report.
+const interruptGrace = 5 * time.Second
+
 // Run sends req to the server at path and copies what the command writes to
 // out, returning the command's exit code. ErrNoServer means no server
-// answered and nothing was run. Cancelling ctx stops the command.
+// answered and nothing was run. Cancelling ctx stops the command; Run then
+// still returns its exit code if the command ends within a few seconds.
 func Run(ctx context.Context, path string, req Request, out Streams) (int, error) {
 	req.Version = Version
 	var d net.Dialer
@@ -243,7 +249,16 @@ func Run(ctx context.Context, path string, req Request, out Streams) (int, error
 		return 0, fmt.Errorf("control: connect %s: %w", path, err)
 	}
 	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
+	// On cancellation, closing our sending side tells the server to stop
+	// the command; its last words (a summary, the exit code) still come
+	// back, unless it takes longer than interruptGrace.
+	stop := context.AfterFunc(ctx, func() {
+		if uc, ok := c.(*net.UnixConn); ok && uc.CloseWrite() == nil {
+			time.AfterFunc(interruptGrace, func() { c.Close() })
+			return
+		}
+		c.Close()
+	})
 	defer stop()
 
 	data, err := json.Marshal(req)
@@ -258,7 +273,7 @@ func Run(ctx context.Context, path string, req Request, out Streams) (int, error
 		var f frame
 		if err := dec.Decode(&f); err != nil {
 			if ctx.Err() != nil {
-				return 0, ctx.Err()
+				return 0, fmt.Errorf("control: interrupted: %w", ctx.Err())
 			}
 			return 0, fmt.Errorf("control: the server ended the command without an exit code: %w", err)
 		}

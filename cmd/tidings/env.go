@@ -61,12 +61,17 @@ func (e *env) writeJSON(v any) error {
 // directly.
 func runStoreCommand(e *env, inv *invocation, argv []string, sys system) int {
 	bar := newProgressBar(sys.stderr, sys.tty)
-	streams := control.Streams{Stdout: sys.stdout, Stderr: sys.stderr, Progress: bar.update}
+	stdout, stderr := bar.wrap(sys.stdout), bar.wrap(sys.stderr)
+	streams := control.Streams{Stdout: stdout, Stderr: stderr, Progress: bar.update}
 	req := control.Request{Argv: argv, Cwd: sys.cwd}
 	code, err := control.Run(e.ctx, e.cfg.SocketPath(), req, streams)
 	bar.finish()
 	if err == nil {
 		return code
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(sys.stderr, "tidings: interrupted")
+		return 1
 	}
 	if !errors.Is(err, control.ErrNoServer) {
 		fmt.Fprintf(sys.stderr, "tidings: %v\n", err)
@@ -92,6 +97,7 @@ func runStoreCommand(e *env, inv *invocation, argv []string, sys system) int {
 	e.st = st
 	e.pipe = newPipeline(st, e.cfg, e.log)
 	e.progress = bar.update
+	e.stdout, e.stderr = stdout, stderr
 	code = finish(e, inv, inv.run(e, inv.args))
 	bar.finish()
 	if err := st.Close(); err != nil {

@@ -19,6 +19,9 @@ import (
 const (
 	importBatch      = 500
 	importBatchBytes = 32 << 20
+	// maxRefusalsListed keeps an archive that is refused wholesale (say,
+	// for want of --team) from flooding the terminal.
+	maxRefusalsListed = 20
 )
 
 func importCommand() *command {
@@ -94,7 +97,9 @@ func importMail(e *env, team, mbox, maildir string, files []string) error {
 	)
 	refuse := func(origin string, why error) {
 		counts.refused++
-		fmt.Fprintf(e.stderr, "refused %s: %v\n", origin, why)
+		if counts.refused <= maxRefusalsListed {
+			fmt.Fprintf(e.stderr, "refused %s: %v\n", origin, why)
+		}
 	}
 	report := func() {
 		done, total := src.Progress()
@@ -152,13 +157,16 @@ func importMail(e *env, team, mbox, maildir string, files []string) error {
 		flush()
 	}
 	fmt.Fprintf(e.stdout, "%s\n", summary(counts))
+	if n := counts.refused - maxRefusalsListed; n > 0 {
+		fmt.Fprintf(e.stderr, "(%d more refused messages not listed)\n", n)
+	}
 	switch {
 	case tempErr != nil:
 		return tempErr
 	case e.ctx.Err() != nil:
 		return fmt.Errorf("import: interrupted after %d messages: %w", counts.total(), e.ctx.Err())
 	case counts.refused > 0:
-		return fmt.Errorf("import: %d messages refused (listed above)", counts.refused)
+		return fmt.Errorf("import: %d messages refused", counts.refused)
 	}
 	return nil
 }

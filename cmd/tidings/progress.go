@@ -50,6 +50,31 @@ func (b *progressBar) finish() {
 	}
 }
 
+// wrap returns w such that writing to it first ends the bar's line, so
+// that output never lands on the bar or gets drawn over.
+func (b *progressBar) wrap(w io.Writer) io.Writer {
+	if !b.on {
+		return w
+	}
+	return barBreaker{b, w}
+}
+
+type barBreaker struct {
+	b *progressBar
+	w io.Writer
+}
+
+func (bb barBreaker) Write(p []byte) (int, error) {
+	bb.b.mu.Lock()
+	if bb.b.shown {
+		bb.b.draw() // the latest state, which throttling may have held back
+		fmt.Fprintln(bb.b.w)
+		bb.b.shown = false
+	}
+	bb.b.mu.Unlock()
+	return bb.w.Write(p)
+}
+
 func (b *progressBar) draw() {
 	io.WriteString(b.w, "\r"+renderProgress(b.cur, 30)+"\x1b[K")
 	b.shown = true
