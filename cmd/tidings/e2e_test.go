@@ -126,7 +126,7 @@ func TestEndToEnd(t *testing.T) {
 		return ths
 	}
 	served := check("while serving")
-	if !strings.Contains(in.Log(), `argv="[threads --json`) {
+	if !in.WaitLog(`argv="[threads --json`) {
 		t.Errorf("threads --json did not go through the control socket; serve log:\n%s", in.Log())
 	}
 
@@ -291,7 +291,7 @@ func TestImport(t *testing.T) {
 	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "imported 3, duplicates 0, refused 0" {
 		t.Fatalf("mbox import while serving: exit %d %q %q", r.Code, r.Stdout, r.Stderr)
 	}
-	if !strings.Contains(in.Log(), `argv="[import --mbox ../ops.mbox`) {
+	if !in.WaitLog(`argv="[import --mbox ../ops.mbox`) {
 		t.Errorf("the import did not run in the server")
 	}
 	if out, _ := importRun("--mbox", "ops.mbox"); out != "imported 0, duplicates 3, refused 0" {

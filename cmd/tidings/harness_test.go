@@ -211,6 +211,20 @@ func (in *instance) signal(sig syscall.Signal) int {
 // Log is everything serve has written so far, across restarts.
 func (in *instance) Log() string { return in.log.String() }
 
+// WaitLog waits up to 10s for serve to log a line containing substr.
+// Serve's output reaches the test through a pipe, so a line about a command
+// may arrive after the command has returned.
+func (in *instance) WaitLog(substr string) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(in.log.String(), substr) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
 // result is how a command ended.
 type result struct {
 	Stdout, Stderr string
