@@ -128,7 +128,7 @@ func (g *addrSegment) emit(out []Address, raw string) []Address {
 	}
 	var addrs []string
 	var rest []addrWord
-	for _, w := range g.words {
+	for _, w := range joinObsolete(g.words) {
 		if !w.quoted && strings.Contains(w.text, "@") {
 			addrs = append(addrs, w.text)
 		} else {
@@ -169,6 +169,26 @@ func (g *addrSegment) emit(out []Address, raw string) []Address {
 				out = append(out, Address{Addr: a})
 			}
 		}
+	}
+	return out
+}
+
+// joinObsolete puts back together an addr-spec written with blanks around
+// its dots or "@" (RFC 5322 §4.4 allows "jdoe@test . example").
+func joinObsolete(words []addrWord) []addrWord {
+	var out []addrWord
+	for _, w := range words {
+		if n := len(out); n > 0 && !w.quoted && !out[n-1].quoted {
+			prev := out[n-1].text
+			glue := strings.HasPrefix(w.text, ".") || strings.HasPrefix(w.text, "@") ||
+				strings.HasSuffix(prev, ".") || strings.HasSuffix(prev, "@")
+			at := strings.Contains(prev, "@") || strings.HasPrefix(w.text, "@") || strings.Contains(w.text, "@")
+			if glue && at {
+				out[n-1].text = prev + w.text
+				continue
+			}
+		}
+		out = append(out, w)
 	}
 	return out
 }

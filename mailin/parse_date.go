@@ -61,15 +61,20 @@ func parseDate(v []byte) time.Time {
 			} else {
 				nums = append(nums, n)
 			}
-		case isLetters(t):
-			if m := monthIndex(t); m > 0 && month < 0 {
-				month = m
-			} else if weekday(t) {
-				// ignored
-			} else if !haveZone && hour >= 0 {
-				if off, ok := parseZone(t); ok {
-					offset, haveZone = off, true
-				}
+		case isLetters(t) && monthIndex(t) > 0 && month < 0:
+			month = monthIndex(t)
+		case isLetters(t) && weekday(t):
+		case hour >= 0 && (strings.EqualFold(t, "am") || strings.EqualFold(t, "pm")):
+			if hour == 12 {
+				hour = 0
+			}
+			if strings.EqualFold(t, "pm") {
+				hour += 12
+			}
+		case hour >= 0 && !haveZone:
+			// CET, EST5EDT, GMT+01:00, ...
+			if off, ok := parseZone(t); ok {
+				offset, haveZone = off, true
 			}
 		}
 	}

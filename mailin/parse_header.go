@@ -219,9 +219,10 @@ func unfoldHint(v []byte, hint string) string {
 	return s
 }
 
-// unfoldBytes joins a field's lines and trims it. A line break followed by
-// text that is not white space (a broken fold) becomes a space so that
-// words are not glued together.
+// unfoldBytes joins a field's lines and trims it. A fold with the blanks
+// around it becomes one space (RFC 5322 keeps them all, but nobody means
+// them), and so does a line break before text that is not white space (a
+// broken fold), so that words are not glued together.
 func unfoldBytes(v []byte) []byte {
 	v = bytes.TrimSpace(v)
 	if bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
@@ -234,11 +235,11 @@ func unfoldBytes(v []byte) []byte {
 			out = append(out, c)
 			continue
 		}
-		// Skip the whole line break.
-		for i+1 < len(v) && (v[i+1] == '\r' || v[i+1] == '\n') {
+		// Skip the line break and the blanks after it.
+		for i+1 < len(v) && (v[i+1] == '\r' || v[i+1] == '\n' || v[i+1] == ' ' || v[i+1] == '\t') {
 			i++
 		}
-		if i+1 < len(v) && v[i+1] != ' ' && v[i+1] != '\t' {
+		if n := len(out); n > 0 && out[n-1] != ' ' && out[n-1] != '\t' {
 			out = append(out, ' ')
 		}
 	}

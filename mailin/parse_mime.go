@@ -257,7 +257,7 @@ func (w *walker) transferEncoding(h header) string {
 		s = s[:i]
 	}
 	s = strings.TrimSpace(s)
-	switch strings.NewReplacer(" ", "", "-", "", "_", "").Replace(s) {
+	switch squeeze(s) {
 	case "base64":
 		return "base64"
 	case "quotedprintable", "qp":
@@ -267,6 +267,20 @@ func (w *walker) transferEncoding(h header) string {
 	}
 	w.problem("unknown transfer encoding %q", cleanLine(s))
 	return ""
+}
+
+// squeeze drops blanks, "-" and "_": "Quoted Printable" and "quoted_printable"
+// are quoted-printable too.
+func squeeze(s string) string {
+	if !strings.ContainsAny(s, " -_") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '_' {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // decodeBody returns the body of p without its transfer encoding. Without
@@ -497,7 +511,12 @@ func (w *walker) attachmentName(p *part, subject string) string {
 		if subject == "" {
 			subject = "message"
 		}
-		return fileName(strings.NewReplacer("/", "-", "\\", "-").Replace(subject)) + ".eml"
+		return fileName(strings.Map(func(r rune) rune {
+			if r == '/' || r == '\\' {
+				return '-'
+			}
+			return r
+		}, subject)) + ".eml"
 	}
 	return "attachment" + extensionOf(p.mediaType)
 }
