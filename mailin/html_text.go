@@ -60,6 +60,7 @@ type htmlWriter struct {
 	inHead    bool
 	lists     []int // one per open list: -1 for <ul>, else the next <ol> number
 	cells     int   // cells begun in the current table row
+	tightPara bool  // inside an Outlook paragraph: no blank line around it
 
 	inLink    bool
 	linkHref  string
@@ -187,7 +188,16 @@ func (w *htmlWriter) start(z *html.Tokenizer, name string, hasAttr, selfClosing 
 	switch name {
 	case "br":
 		w.lineBreak()
-	case "p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "hr", "table", "dl", "figure":
+	case "p":
+		// Outlook writes every line as a <p class=MsoNormal> without
+		// margins; empty ones (&nbsp;) make its blank lines.
+		w.tightPara = strings.Contains(attr(z, hasAttr, "class"), "MsoNormal")
+		if w.tightPara {
+			w.block(1)
+		} else {
+			w.block(2)
+		}
+	case "h1", "h2", "h3", "h4", "h5", "h6", "pre", "hr", "table", "dl", "figure":
 		w.block(2)
 		if name == "pre" && !selfClosing {
 			w.pre++
@@ -261,7 +271,14 @@ func (w *htmlWriter) end(name string) {
 		if w.skip > 0 {
 			w.skip--
 		}
-	case "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "dl", "figure":
+	case "p":
+		if w.tightPara {
+			w.block(1)
+		} else {
+			w.block(2)
+		}
+		w.tightPara = false
+	case "h1", "h2", "h3", "h4", "h5", "h6", "table", "dl", "figure":
 		w.block(2)
 	case "pre":
 		if w.pre > 0 {

@@ -38,12 +38,18 @@ func TestHTMLToText(t *testing.T) {
 		{"headings", "<h1>Title</h1>text", "Title\n\ntext"},
 		{"invisible filler removed", "Hi\u200b\u034f\u00ad there", "Hi there"},
 		{"unclosed tags", "<p>a<b>b<i>c", "abc"},
+		{"outlook", `<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><meta charset=utf-8><style><!-- p.MsoNormal {margin:0in;} --></style><!--[if gte mso 9]><xml><o:shapedefaults v:ext="edit" spidmax="1026" /></xml><![endif]--></head>` +
+			`<body lang=EN-US><div class=WordSection1><p class=MsoNormal>Hi Ana,<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>Sounds good.<o:p></o:p></p>` +
+			`<p class=MsoNormal>Bo<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><div><div style='border:none;border-top:solid #E1E1E1 1.0pt'><p class=MsoNormal><b>From:</b> Ana &lt;ana@example.com&gt; <br><b>Sent:</b> Monday, November 30, 2026 9:12 AM<br><b>Subject:</b> Plan<o:p></o:p></p></div></div>` +
+			`<p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>Shall we?<o:p></o:p></p></div></body></html>`,
+			"Hi Ana,\n\nSounds good.\nBo\n\nFrom: Ana <ana@example.com>\nSent: Monday, November 30, 2026 9:12 AM\nSubject: Plan\n\nShall we?"},
 		{"many br collapse", "a<br><br><br><br><br>b", "a\n\nb"},
+		{"empty paragraphs collapse", "<p>a</p><p>&nbsp;</p><p> </p><p>&nbsp;</p><p>b</p>", "a\n\nb"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := cleanText(htmlToText([]byte(tt.html)))
+			got := cleanTextBlanks(htmlToText([]byte(tt.html)), 1)
 			if got != tt.want {
 				t.Errorf("htmlToText(%q)\n got %q\nwant %q", tt.html, got, tt.want)
 			}

@@ -52,19 +52,18 @@ func toUTF8(b []byte) string {
 // when the charset is not one we can decode: the text is then read as
 // UTF-8/Windows-1252 by toUTF8 rather than lost.
 func decodeCharset(cs string, b []byte) (s string, known bool) {
-	switch normCharset(cs) {
+	n := normCharset(cs)
+	switch n {
 	case "", "us-ascii", "ascii", "utf-8", "utf8", "unicode-1-1-utf-8", "ansi_x3.4-1968", "iso-646-us", "us":
 		return toUTF8(b), true
-	case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "windows-1252", "cp1252", "x-cp1252", "iso-8859-15":
-		// Text labelled Latin-1 that is valid UTF-8 with non-ASCII
-		// sequences is UTF-8 mislabelled (the reverse is vanishingly rare).
-		// WHATWG reads the Latin-1 labels as Windows-1252 too.
-		if utf8.Valid(b) {
-			return string(b), true
-		}
-		if normCharset(cs) == "iso-8859-15" {
-			break
-		}
+	}
+	if isLatin1(n) && utf8.Valid(b) {
+		// Text labelled Latin-1 that is valid UTF-8 is UTF-8 mislabelled:
+		// Latin-1 text is valid UTF-8 only when it is ASCII or nonsense.
+		return string(b), true
+	}
+	if isLatin1(n) && n != "iso-8859-15" {
+		// WHATWG reads the Latin-1 labels as Windows-1252, as we do.
 		var sb strings.Builder
 		sb.Grow(len(b) + len(b)/4)
 		for _, c := range b {
@@ -76,7 +75,7 @@ func decodeCharset(cs string, b []byte) (s string, known bool) {
 		}
 		return sb.String(), true
 	}
-	if isASCII(b) && asciiCompatible(normCharset(cs)) {
+	if isASCII(b) && asciiCompatible(n) {
 		// ASCII reads the same in every charset but the stateful and
 		// wide ones: no need to build a decoder, only to know the name.
 		return string(b), knownCharset(cs)
@@ -90,6 +89,14 @@ func decodeCharset(cs string, b []byte) (s string, known bool) {
 		return toUTF8(b), false
 	}
 	return toUTF8(out), true
+}
+
+func isLatin1(cs string) bool {
+	switch cs {
+	case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "windows-1252", "cp1252", "x-cp1252", "iso-8859-15":
+		return true
+	}
+	return false
 }
 
 // knownCharset reports whether charset.Reader would decode cs, by the same
@@ -183,7 +190,12 @@ func isBidiControl(r rune) bool {
 // trailing white space trimmed from every line and from the end, leading
 // empty lines dropped. The RFC 3676 §4.3 signature separator "-- " keeps
 // its space so that signatures can still be told apart.
-func cleanText(s string) string {
+func cleanText(s string) string { return cleanTextBlanks(s, -1) }
+
+// cleanTextBlanks is cleanText keeping at most maxBlank empty lines in a
+// row (-1: all). Text made from HTML gets 1: layouts pile up empty
+// paragraphs that say nothing.
+func cleanTextBlanks(s string, maxBlank int) string {
 	var sb strings.Builder
 	sb.Grow(len(s))
 	pending := 0 // blank lines not yet written
@@ -207,6 +219,9 @@ func cleanText(s string) string {
 		}
 		if started {
 			sb.WriteByte('\n')
+			if maxBlank >= 0 {
+				pending = min(pending, maxBlank)
+			}
 			for ; pending > 0; pending-- {
 				sb.WriteByte('\n')
 			}

@@ -647,7 +647,7 @@ func (w *walker) leafText(p *part) string {
 		w.problem("unknown charset %q", cleanLine(cs))
 	}
 	if p.mediaType == "text/html" {
-		return cleanText(htmlToText([]byte(s)))
+		return cleanTextBlanks(htmlToText([]byte(s)), 1)
 	}
 	if strings.EqualFold(p.params["format"], "flowed") {
 		s = unflow(s, strings.EqualFold(p.params["delsp"], "yes"))
