@@ -331,6 +331,20 @@ func TestImportInProcess(t *testing.T) {
 	if out := tl.ok("import", "--team", "eng", "--mbox", mbox); strings.TrimSpace(out) != "imported 0, duplicates 3, refused 0" {
 		t.Errorf("re-import: %q", out)
 	}
+	// On a terminal the import draws a bar on stderr, ending its line
+	// before the summary.
+	var stdout, stderr bytes.Buffer
+	sys := system{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, cwd: tl.dir, tty: true}
+	if code := run(context.Background(), []string{"import", "--mbox", mbox, "--data", "data"}, sys); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if got := stderr.String(); !strings.HasPrefix(got, "\rimporting 100% [") || !strings.HasSuffix(got, "3 messages\x1b[K\n") {
+		t.Errorf("progress on a terminal: %q", got)
+	}
+	if got := stdout.String(); got != "imported 0, duplicates 3, refused 0\n" {
+		t.Errorf("summary: %q", got)
+	}
+
 	var ths []threadJSON
 	if err := json.Unmarshal([]byte(tl.ok("threads", "--json")), &ths); err != nil {
 		t.Fatal(err)

@@ -146,6 +146,26 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("thread show: %+v", msgs)
 	}
 
+	// Member changes and inspect, through the binary.
+	in.MustRun("member", "set", "bo@example.com", "--mode", "immediate", "--start", "10:00")
+	in.MustRun("member", "remove", "cy@example.com")
+	members = nil
+	if err := json.Unmarshal([]byte(in.MustRun("member", "list", "--json")), &members); err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 2 || members[1].Address != "bo@example.com" || members[1].Teams["eng"] != "immediate" || members[1].Start != "10:00" {
+		t.Errorf("after set and remove: %+v", members)
+	}
+	eml := filepath.Join(in.Dir, "one.eml")
+	os.WriteFile(eml, []byte(sends[1].msg), 0o600)
+	var inspected inspectJSON
+	if err := json.Unmarshal([]byte(in.MustRun("inspect", "one.eml", "--json")), &inspected); err != nil {
+		t.Fatal(err)
+	}
+	if inspected.MessageID != "r1@e2e.test" || !reflect.DeepEqual(inspected.InReplyTo, []string{"root@e2e.test"}) || inspected.Kind != "message" {
+		t.Errorf("inspect: %+v", inspected)
+	}
+
 	in.Stop()
 	if _, err := os.Stat(filepath.Join(in.DataDir, "tidings.sock")); !os.IsNotExist(err) {
 		t.Errorf("control socket left after a clean stop: %v", err)
