@@ -50,12 +50,12 @@ type SMTP struct {
 	// MaxRecipients caps RCPT TO per message. Default 50.
 	MaxRecipients int `toml:"max_recipients"`
 	// ReadTimeout bounds each read from a client, including the whole DATA
-	// phase. Default 10m.
+	// phase. Default 5m.
 	ReadTimeout time.Duration `toml:"read_timeout"`
 	// WriteTimeout bounds each write to a client. Default 1m.
 	WriteTimeout time.Duration `toml:"write_timeout"`
-	// MaxConnections caps concurrent SMTP sessions; more wait to be
-	// accepted. Default 100.
+	// MaxConnections caps concurrent SMTP sessions; a connection beyond it
+	// is answered 421 and closed. Default 200.
 	MaxConnections int `toml:"max_connections"`
 }
 
@@ -195,9 +195,9 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.SMTP.Listen, "127.0.0.1:2525")
 	setDefault(&c.SMTP.MaxMessageBytes, 25<<20)
 	setDefault(&c.SMTP.MaxRecipients, 50)
-	setDefault(&c.SMTP.ReadTimeout, 10*time.Minute)
+	setDefault(&c.SMTP.ReadTimeout, 5*time.Minute)
 	setDefault(&c.SMTP.WriteTimeout, time.Minute)
-	setDefault(&c.SMTP.MaxConnections, 100)
+	setDefault(&c.SMTP.MaxConnections, 200)
 
 	for i := range c.IMAP {
 		m := &c.IMAP[i]
