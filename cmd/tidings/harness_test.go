@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,11 +39,7 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	tidingsBin = filepath.Join(dir, "tidings")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	out, err := exec.Command(goTool, "build", "-o", tidingsBin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", tidingsBin, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build tidings: %v\n%s", err, out)
 		return 1
