@@ -23,14 +23,17 @@ func parseAddressList(v []byte, hint string) []Address {
 		case '"':
 			text, n := readQuoted(s[i:])
 			seg.words = append(seg.words, addrWord{text: text, quoted: true})
+			seg.breakWord()
 			i += n
 		case '(':
 			text, n := readComment(s[i:])
 			if t := strings.TrimSpace(text); t != "" {
 				seg.comments = append(seg.comments, t)
 			}
+			seg.breakWord()
 			i += n
 		case '<':
+			seg.breakWord()
 			end := strings.IndexByte(s[i+1:], '>')
 			var inner string
 			if end < 0 {
@@ -45,14 +48,14 @@ func parseAddressList(v []byte, hint string) []Address {
 			i++
 			segStart = i
 		case ':':
-			if !seg.hasAngle && !seg.hasAt() {
+			if !seg.hasAngle && !seg.at {
 				// A group's display name: its members follow.
 				seg = addrSegment{}
 				i++
 				segStart = i
 				continue
 			}
-			seg.appendText(":")
+			seg.appendText(s, i, i+1)
 			i++
 		case ' ', '\t', '\r', '\n':
 			seg.breakWord()
@@ -62,7 +65,7 @@ func parseAddressList(v []byte, hint string) []Address {
 				// An encoded word is one atom, whatever it holds: senders
 				// leave ",", ":" and "<" unencoded in them.
 				if _, _, _, n, ok := splitWord(s[i:]); ok {
-					seg.appendText(s[i : i+n])
+					seg.appendText(s, i, i+n)
 					i += n
 					continue
 				}
@@ -71,7 +74,7 @@ func parseAddressList(v []byte, hint string) []Address {
 			for j < len(s) && !strings.ContainsRune("\"(<,;: \t\r\n", rune(s[j])) {
 				j++
 			}
-			seg.appendText(s[i:j])
+			seg.appendText(s, i, j)
 			i = j
 		}
 	}
@@ -81,36 +84,35 @@ func parseAddressList(v []byte, hint string) []Address {
 type addrWord struct {
 	text   string
 	quoted bool
+	start  int // offset of an atom in the field, for appendText
 }
 
 // addrSegment collects one mailbox of an address list.
 type addrSegment struct {
 	words    []addrWord
 	open     bool // the last word is an unfinished atom
+	at       bool // an atom holds an "@"
 	comments []string
 	angle    string
 	hasAngle bool
 }
 
-func (g *addrSegment) appendText(t string) {
-	if g.open && len(g.words) > 0 {
-		g.words[len(g.words)-1].text += t
+// appendText adds s[i:j] to the unfinished atom, or starts one. The pieces
+// of an atom are adjacent in s, so it grows by slicing, not by copying
+// (a long field of "a@b:" pieces would otherwise cost quadratic time).
+func (g *addrSegment) appendText(s string, i, j int) {
+	if strings.IndexByte(s[i:j], '@') >= 0 {
+		g.at = true
+	}
+	if n := len(g.words); g.open && n > 0 {
+		g.words[n-1].text = s[g.words[n-1].start:j]
 		return
 	}
-	g.words = append(g.words, addrWord{text: t})
+	g.words = append(g.words, addrWord{text: s[i:j], start: i})
 	g.open = true
 }
 
 func (g *addrSegment) breakWord() { g.open = false }
-
-func (g *addrSegment) hasAt() bool {
-	for _, w := range g.words {
-		if !w.quoted && strings.Contains(w.text, "@") {
-			return true
-		}
-	}
-	return false
-}
 
 // emit appends the mailbox(es) of the segment to out; raw is the segment's
 // text, searched for an address as a last resort.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 )
 
@@ -28,15 +29,25 @@ func parseIDs(v []byte, loose bool) []string {
 	}
 	s := unfold(v)
 	var ids []string
+	var seen map[string]bool // once the list is long: no quadratic dedupe
 	add := func(id string) {
 		id = cleanID(id)
-		if id == "" || len(id) > maxIDLen {
+		if id == "" || len(id) > maxIDLen || seen[id] {
 			return
 		}
-		for _, have := range ids {
-			if have == id {
+		if seen == nil {
+			if slices.Contains(ids, id) {
 				return
 			}
+			if len(ids) == 16 {
+				seen = make(map[string]bool, 64)
+				for _, have := range ids {
+					seen[have] = true
+				}
+			}
+		}
+		if seen != nil {
+			seen[id] = true
 		}
 		ids = append(ids, id)
 	}

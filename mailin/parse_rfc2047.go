@@ -64,12 +64,19 @@ func decodeWords(s string) string {
 	return sb.String()
 }
 
+// Longest charset name and encoded text of a word we decode. RFC 2047 §2
+// allows 75 characters for the whole word; senders write longer ones.
+const (
+	maxCharsetLen = 64
+	maxWordText   = 1000
+)
+
 // splitWord parses an encoded word at the start of s ("=?cs?e?text?="). It
 // returns the charset (without an RFC 2231 language), the encoding ('b' or
 // 'q'), the encoded text and the length of the word.
 func splitWord(s string) (cs string, enc byte, text string, n int, ok bool) {
-	q := strings.IndexByte(s[2:], '?')
-	if q <= 0 || q > 64 {
+	q := strings.IndexByte(s[2:min(len(s), 2+maxCharsetLen+1)], '?')
+	if q <= 0 {
 		return "", 0, "", 0, false
 	}
 	cs = s[2 : 2+q]
@@ -92,7 +99,9 @@ func splitWord(s string) (cs string, enc byte, text string, n int, ok bool) {
 		return "", 0, "", 0, false
 	}
 	rest := s[p+2:]
-	e := strings.Index(rest, "?=")
+	// Searching only so far keeps a field full of "=?" that never close
+	// linear.
+	e := strings.Index(rest[:min(len(rest), maxWordText+2)], "?=")
 	if e < 0 {
 		return "", 0, "", 0, false
 	}

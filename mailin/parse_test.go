@@ -988,6 +988,24 @@ func limitCases() []limitCase {
 			},
 		},
 		{
+			// Fields that would take quadratic time to read if dedupe,
+			// atoms or encoded-word searches were naive (about 60 KB each).
+			name: "hostile fields",
+			raw: []byte("From: a@example.com\r\nReferences: " + strings.Repeat("<a@b> <c@d> ", 5000) +
+				"\r\nIn-Reply-To: " + strings.Repeat("<"+strings.Repeat("x", 10)+"@y>", 3000) + strings.Repeat("<z@y>", 1) +
+				"\r\nTo: b@example.com" + strings.Repeat(":a@b", 14000) +
+				"\r\nSubject: " + strings.Repeat("=?utf-8?q?", 6000) + "\r\n\r\nbody\r\n"),
+			check: func(t *testing.T, p *Parsed) {
+				wantEqual(t, "References", p.References, []string{"a@b", "c@d"})
+				wantEqual(t, "InReplyTo", p.InReplyTo, []string{"xxxxxxxxxx@y", "z@y"})
+				wantEqual(t, "Text", p.Text, "body")
+				if len(p.To) != 1 || !strings.HasPrefix(p.To[0].Addr, "b@example.com:a@b:") {
+					t.Errorf("To: %d addresses, want one long one", len(p.To))
+				}
+				wantEqual(t, "Subject", p.Subject, strings.Repeat("=?utf-8?q?", 6000))
+			},
+		},
+		{
 			name:    "20 MB header",
 			raw:     hugeHeader(),
 			wantErr: ErrHeaderTooLarge,
