@@ -19,6 +19,7 @@ check:
 fuzz:
 	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzThread$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzMbox$$' -fuzztime $(FUZZTIME)
 
 bench:
 	bash bench/run.sh
