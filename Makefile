@@ -20,6 +20,7 @@ fuzz:
 	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzThread$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzMbox$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzNormalizeBody$$' -fuzztime $(FUZZTIME)
 
 bench:
 	bash bench/run.sh
