@@ -93,6 +93,15 @@ func (w *walker) problem(format string, args ...any) {
 	}
 }
 
+// short makes sender-controlled text fit for a problem report.
+func short(s string) string {
+	s = cleanLine(s)
+	if len(s) > 64 {
+		s = strings.ToValidUTF8(s[:64], "") + "…"
+	}
+	return s
+}
+
 func (w *walker) truncate(why string) {
 	w.truncated = true
 	w.problem("truncated: %s", why)
@@ -112,7 +121,7 @@ func (w *walker) build(h header, body []byte, depth int, defType string) *part {
 		p.mediaType, p.params = parseMediaValue(ct)
 		if i := strings.IndexByte(p.mediaType, '/'); i <= 0 || i == len(p.mediaType)-1 {
 			if p.mediaType != "" {
-				w.problem("unreadable content type %q", cleanLine(p.mediaType))
+				w.problem("unreadable content type %q", short(p.mediaType))
 			}
 			p.mediaType = ""
 		}
@@ -127,8 +136,8 @@ func (w *walker) build(h header, body []byte, depth int, defType string) *part {
 	case strings.HasPrefix(p.mediaType, "multipart/"):
 		boundary := p.params["boundary"]
 		if boundary == "" {
-			// Nothing to split on: read it as text (RFC 2046 §5.1.1 requires
-			// the parameter, so this is what the sender meant to show).
+			// Nothing to split on (RFC 2046 §5.1.1 requires the parameter):
+			// show the body as text rather than lose it.
 			w.problem("multipart without boundary")
 			p.mediaType = "text/plain"
 			return p
@@ -265,7 +274,7 @@ func (w *walker) transferEncoding(h header) string {
 	case "", "7bit", "8bit", "8bits", "7bits", "binary", "plain", "none", "text":
 		return ""
 	}
-	w.problem("unknown transfer encoding %q", cleanLine(s))
+	w.problem("unknown transfer encoding %q", short(s))
 	return ""
 }
 
@@ -644,7 +653,7 @@ func (w *walker) leafText(p *part) string {
 	}
 	s, known := decodeCharset(cs, b)
 	if !known {
-		w.problem("unknown charset %q", cleanLine(cs))
+		w.problem("unknown charset %q", short(cs))
 	}
 	if p.mediaType == "text/html" {
 		return cleanTextBlanks(htmlToText([]byte(s)), 1)
@@ -688,10 +697,7 @@ func unflow(s string, delsp bool) string {
 		for depth < len(line) && line[depth] == '>' {
 			depth++
 		}
-		content := line[depth:]
-		if strings.HasPrefix(content, " ") {
-			content = content[1:] // stuffing
-		}
+		content := strings.TrimPrefix(line[depth:], " ") // space-stuffing
 		if joining && depth != joinDepth {
 			sb.WriteByte('\n') // quote depth changed: the flow ends here
 			joining = false
