@@ -16,7 +16,7 @@ import (
 // thread counts and thread order covering every message once.
 func FuzzThread(f *testing.F) {
 	f.Add([]byte{0, 8, 0, 0, 1, 0, 0, 0, 2, 1, 1, 0, 0})
-	f.Add([]byte{1, 0, 0, 1, 0, 1, 0, 2})           // a loop
+	f.Add([]byte{1, 0, 0, 1, 0, 1, 0, 2})             // a loop
 	f.Add([]byte{3, 2, 2, 1, 2, 1, 5, 4, 3, 0, 0, 1}) // placeholders
 	f.Add([]byte{0, 8, 3, 1, 2, 3, 1, 9, 4, 8, 0, 1, 2, 3})
 	f.Fuzz(func(t *testing.T, data []byte) {
