@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -224,17 +225,29 @@ func (t *Tx) Node(team, messageID string) (Node, bool, error) {
 // PutNode writes a node and keeps the thread's membership index in step.
 func (t *Tx) PutNode(team string, n Node) error {
 	k := teamKey(team, n.MessageID)
-	var old Node
-	had, err := getJSON(t.b(bNodes), k, &old)
+	data, err := json.Marshal(n)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: encode node %q: %w", n.MessageID, err)
 	}
-	if had && old.Thread != n.Thread {
-		if err := t.b(bThreadNodes).Delete(threadNodeKey(old.Thread, n.MessageID)); err != nil {
-			return err
+	nodes := t.b(bNodes)
+	prev := nodes.Get(k)
+	// Threading rewrites every node along a References chain, and most of
+	// them come back unchanged: skipping those saves the decode and the write.
+	if prev != nil && bytes.Equal(prev, data) {
+		return nil
+	}
+	if prev != nil {
+		var old Node
+		if err := jsonUnmarshal(prev, &old); err != nil {
+			return fmt.Errorf("store: decode node %q: %w", n.MessageID, err)
+		}
+		if old.Thread != n.Thread {
+			if err := t.b(bThreadNodes).Delete(threadNodeKey(old.Thread, n.MessageID)); err != nil {
+				return err
+			}
 		}
 	}
-	if err := putJSON(t.b(bNodes), k, n); err != nil {
+	if err := nodes.Put(k, data); err != nil {
 		return err
 	}
 	if n.Thread != 0 {
