@@ -11,6 +11,7 @@
 # usage: bench/run.sh [--quick] [ingest] [import] [sink] [postfix] [notmuch]
 #        (default: all five; --quick: small counts, a smoke run in well under a minute)
 # env:   M (10000 msgs at 20 sessions)  M1 (3000 at 1 session)  N (20000 corpus msgs)
+#        REPS (1: run every part REPS times, interleaved, and print medians)
 #        SEED (1)  OUT (/tmp/tidings-bench: binary, data, logs, results.tsv)
 #        CORPUS (/tmp/tidings-corpus-nN-sSEED, generated once and reused)
 #        PEERS (the shared peer scripts, default <repo>/../shared/bench)
@@ -31,7 +32,7 @@ for a in "$@"; do
   case $a in
   --quick) QUICK=1 ;;
   ingest | import | sink | postfix | notmuch) PARTS+=("$a") ;;
-  -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+  -h | --help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
   *) echo "run.sh: unknown argument $a (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +45,7 @@ else
   M=${M:-10000}; M1=${M1:-3000}; N=${N:-20000}
 fi
 SEED=${SEED:-1}
+REPS=${REPS:-1}
 OUT=${OUT:-/tmp/tidings-bench}
 CORPUS=${CORPUS:-/tmp/tidings-corpus-n$N-s$SEED}
 export PATH=$PATH:/usr/local/go/bin:/usr/sbin
@@ -83,7 +85,14 @@ mkdir -p "$OUT" "$RES"
 RESULTS=$OUT/results.tsv
 printf 'what\tvalue\tunit\n' >"$RESULTS"
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
-get() { awk -F'\t' -v k="$1" '$1==k{v=$2} END{print v}' "$RESULTS"; }
+# get KEY: the median of KEY's recorded values (one per repetition).
+get() {
+  awk -F'\t' -v k="$1" '$1==k && $2!="" {v[++n]=$2; if ($2 ~ /\./) frac=1} END{
+    if (!n) exit
+    for (i=1;i<=n;i++) for (j=i+1;j<=n;j++) if (v[j]+0 < v[i]+0) {t=v[i]; v[i]=v[j]; v[j]=t}
+    m = (n%2) ? v[(n+1)/2] : (v[n/2]+v[n/2+1])/2
+    if (v[1] !~ /^[0-9.]+$/) print v[1]; else printf (frac ? "%.3f\n" : "%.0f\n"), m }' "$RESULTS"
+}
 rate() { awk -v n="$1" -v w="$2" 'BEGIN{ if (w > 0) printf "%.0f", n/w; else print "" }'; }
 
 # free_port FROM: the first port from FROM up with nothing listening on it.
@@ -235,12 +244,16 @@ peer_rate() {
 # Interleaved so that a passing burst of other load on the machine is less
 # likely to favour one side: each peer runs next to the tidings figure it is
 # compared with.
-if want sink; then echo "peer: smtp-sink"; run_peer sink; fi
-if want ingest; then echo "tidings: SMTP ingest ($M msgs at 20 sessions, $M1 at 1)"; bench_ingest; fi
-if want postfix; then echo "peer: postfix"; run_peer postfix; fi
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 if want import || want notmuch; then ensure_corpus || fail "corpus generation failed"; fi
-if want import; then echo "tidings: import ($N msgs)"; bench_import; fi
-if want notmuch; then echo "peer: notmuch new"; run_peer notmuch; fi
+for rep in $(seq 1 "$REPS"); do
+  [ "$REPS" -gt 1 ] && echo "repetition $rep of $REPS"
+  if want sink; then echo "peer: smtp-sink"; run_peer sink; fi
+  if want ingest; then echo "tidings: SMTP ingest ($M msgs at 20 sessions, $M1 at 1)"; bench_ingest; fi
+  if want postfix; then echo "peer: postfix"; run_peer postfix; fi
+  if want import; then echo "tidings: import ($N msgs)"; bench_import; fi
+  if want notmuch; then echo "peer: notmuch new"; run_peer notmuch; fi
+done
 
 # --- the table
 
@@ -249,6 +262,8 @@ commit=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)
 dirty=$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null | head -1)
 echo
 echo "tidings $commit${dirty:+ (with uncommitted changes)}, $(go version | awk '{print $3}'), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')$([ $QUICK = 1 ] && echo ', --quick')"
+echo "load average at start $LOAD0, at end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine lowers every figure)"
+[ "$REPS" -gt 1 ] && echo "medians of $REPS interleaved repetitions"
 echo "load: smtp-source -l 4096 (4 KiB bodies); import corpus: $N msgs, seed $SEED ($CORPUS/mail)"
 echo
 fmt='%-34s %12s %12s   %s\n'
