@@ -58,17 +58,22 @@ type Store struct {
 	log      *slog.Logger
 	maxBatch int
 
-	calls   chan *call
-	quit    chan struct{}
-	done    chan struct{}
-	closeMu sync.RWMutex
+	// The group commit: callers queue in pending; one of them at a time,
+	// the leader, commits what is queued, then passes the lead on.
+	mu      sync.Mutex
+	pending []*call
+	leading bool
+	idle    *sync.Cond // signalled when the lead is given up
 	closed  bool
 }
 
 type call struct {
 	fn  func(*Tx) error
-	err chan error
+	err chan error // the outcome, or errLead
 }
+
+// errLead tells a queued caller that it now leads the group commit.
+var errLead = errors.New("store: lead the commit")
 
 // Open opens or creates the database at path, creating its directory, and
 // brings its schema up to date.
@@ -85,7 +90,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: open %s: %w", path, ErrLocked)
 	}
@@ -96,15 +101,12 @@ func Open(path string, opts Options) (*Store, error) {
 		db:       db,
 		log:      opts.Logger.With("component", "store"),
 		maxBatch: opts.MaxBatch,
-		calls:    make(chan *call, 4096),
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
 	}
+	s.idle = sync.NewCond(&s.mu)
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	go s.committer()
 	return s, nil
 }
 
@@ -154,15 +156,16 @@ func (s *Store) SchemaVersion() (int, error) {
 
 // Close waits for pending writes and closes the file.
 func (s *Store) Close() error {
-	s.closeMu.Lock()
+	s.mu.Lock()
 	if s.closed {
-		s.closeMu.Unlock()
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
-	close(s.quit)
-	s.closeMu.Unlock()
-	<-s.done
+	for s.leading || len(s.pending) > 0 {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
 	return s.db.Close()
 }
 
@@ -173,57 +176,54 @@ func (s *Store) Close() error {
 // must not have effects outside the transaction. Update does not give up on
 // ctx once the call is queued: its outcome must be known to the caller.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c := &call{fn: fn, err: make(chan error, 1)}
-	s.closeMu.RLock()
+	s.mu.Lock()
 	if s.closed {
-		s.closeMu.RUnlock()
+		s.mu.Unlock()
 		return ErrClosed
 	}
-	select {
-	case s.calls <- c:
-	case <-ctx.Done():
-		s.closeMu.RUnlock()
-		return ctx.Err()
+	s.pending = append(s.pending, c)
+	if s.leading {
+		s.mu.Unlock()
+		if err := <-c.err; err != errLead {
+			return err
+		}
+		s.mu.Lock()
 	}
-	s.closeMu.RUnlock()
-	return <-c.err
+	// This caller leads: with nothing in flight it commits at once, in its
+	// own goroutine; otherwise the batch is everything that queued while
+	// the previous commit was on its way to disk. No fixed delay either way.
+	s.leading = true
+	for {
+		n := min(len(s.pending), s.maxBatch)
+		batch := s.pending[:n:n]
+		s.pending = s.pending[n:]
+		s.mu.Unlock()
+		s.commit(batch)
+		s.mu.Lock()
+		select {
+		case err := <-c.err:
+			// Done. Hand the lead to the next in line, if any.
+			if len(s.pending) > 0 {
+				s.pending[0].err <- errLead
+			} else {
+				s.leading = false
+				s.idle.Broadcast()
+			}
+			s.mu.Unlock()
+			return err
+		default:
+			// Our call is still queued behind a full batch: commit again.
+		}
+	}
 }
 
 // View runs fn in a read-only transaction. Keep it short.
 func (s *Store) View(fn func(*Tx) error) error {
 	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
-}
-
-func (s *Store) committer() {
-	defer close(s.done)
-	batch := make([]*call, 0, s.maxBatch)
-	for {
-		batch = batch[:0]
-		select {
-		case c := <-s.calls:
-			batch = append(batch, c)
-		case <-s.quit:
-			// Finish what was queued before Close.
-			for {
-				select {
-				case c := <-s.calls:
-					s.commit([]*call{c})
-				default:
-					return
-				}
-			}
-		}
-	drain:
-		for len(batch) < s.maxBatch {
-			select {
-			case c := <-s.calls:
-				batch = append(batch, c)
-			default:
-				break drain
-			}
-		}
-		s.commit(batch)
-	}
 }
 
 // commit runs the batch in one transaction. A failing call is answered with
