@@ -144,14 +144,13 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 	if date.IsZero() {
 		date = now
 	}
+	// The same bytes twice always carry the same Message-ID — the real one,
+	// or the synthetic one Parse derives from the content — so the
+	// Message-ID is the one dedupe key needed.
 	for _, tm := range teams {
 		if n, ok, err := tx.Node(tm.Name, pm.MessageID); err != nil {
 			return o, nil, err
 		} else if ok && n.Seq != 0 {
-			o.Duplicates = append(o.Duplicates, tm.Name)
-			continue
-		}
-		if _, ok := tx.SeqByHash(tm.Name, hexHash); ok {
 			o.Duplicates = append(o.Duplicates, tm.Name)
 			continue
 		}

@@ -27,16 +27,14 @@ var (
 	bTeamAddr    = []byte("team_addr")
 	bMembers     = []byte("members")
 	bMessages    = []byte("messages")
-	bRaw         = []byte("raw")
 	bNodes       = []byte("nodes")
 	bThreadNodes = []byte("thread_nodes")
 	bThreads     = []byte("threads")
-	bHashes      = []byte("hashes")
 	bSubjects    = []byte("subjects")
 	bTIndex      = []byte("thread_index")
 
-	allBuckets = [][]byte{bMeta, bTeams, bTeamAddr, bMembers, bMessages, bRaw, bNodes,
-		bThreadNodes, bThreads, bHashes, bSubjects, bTIndex}
+	allBuckets = [][]byte{bMeta, bTeams, bTeamAddr, bMembers, bMessages, bNodes,
+		bThreadNodes, bThreads, bSubjects, bTIndex}
 
 	keySchema = []byte("schema")
 )

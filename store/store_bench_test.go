@@ -18,7 +18,7 @@ import (
 // sessions sharing group commits, one session waiting for each fsync, and
 // import's large batches.
 
-func openBench(b *testing.B) *Store {
+func openBench(b testing.TB) *Store {
 	b.Helper()
 	s, err := Open(filepath.Join(b.TempDir(), "tidings.db"), Options{})
 	if err != nil {
@@ -43,7 +43,7 @@ func reportRate(b *testing.B) {
 // benchRaw is a 4 KiB body, as smtp-source -l 4096 sends.
 var benchRaw = bytes.Repeat([]byte("XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\r\n"), 51)
 
-// addBenchMessage does a new root message's writes: dedupe lookups, a new
+// addBenchMessage does a new root message's writes: the dedupe lookup, a new
 // thread, its node, the message and its raw bytes.
 func addBenchMessage(tx *Tx, i int64, now time.Time) error {
 	mid := fmt.Sprintf("%d.bench@example.com", i)
@@ -52,9 +52,6 @@ func addBenchMessage(tx *Tx, i int64, now time.Time) error {
 	hash := hex.EncodeToString(sum[:])
 	if _, ok, err := tx.Node("bench", mid); err != nil || ok {
 		return fmt.Errorf("node %s: %v, %v", mid, ok, err)
-	}
-	if _, ok := tx.SeqByHash("bench", hash); ok {
-		return fmt.Errorf("hash of %s already there", mid)
 	}
 	seq, err := tx.ReserveSeq()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -134,8 +135,46 @@ func (t *Tx) Members() ([]Member, error) {
 // that it can be threaded before it is stored.
 func (t *Tx) ReserveSeq() (uint64, error) { return t.b(bMessages).NextSequence() }
 
-// AddMessage stores m and its raw bytes, and indexes its hash. It assigns
-// m.Seq unless ReserveSeq already did.
+// A message is one value: a 4-byte length, the parsed record as JSON, then
+// the raw bytes. Keeping both in one value writes one B+tree leaf per
+// message instead of two, which is most of a commit's cost.
+
+func encodeMessage(m *Message, raw []byte) ([]byte, error) {
+	rec, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode message %d: %w", m.Seq, err)
+	}
+	v := make([]byte, 4, 4+len(rec)+len(raw))
+	binary.BigEndian.PutUint32(v, uint32(len(rec)))
+	return append(append(v, rec...), raw...), nil
+}
+
+// splitMessage returns the record and raw parts of a stored value.
+func splitMessage(v []byte) (rec, raw []byte, err error) {
+	if len(v) < 4 {
+		return nil, nil, errors.New("short message value")
+	}
+	n := binary.BigEndian.Uint32(v)
+	if uint64(n) > uint64(len(v)-4) {
+		return nil, nil, errors.New("bad message value length")
+	}
+	return v[4 : 4+n], v[4+n:], nil
+}
+
+func decodeMessage(k, v []byte) (Message, error) {
+	var m Message
+	rec, _, err := splitMessage(v)
+	if err == nil {
+		err = json.Unmarshal(rec, &m)
+	}
+	if err != nil {
+		return m, fmt.Errorf("store: decode message %d: %w", binary.BigEndian.Uint64(k), err)
+	}
+	return m, nil
+}
+
+// AddMessage stores m and its raw bytes. It assigns m.Seq unless
+// ReserveSeq already did.
 func (t *Tx) AddMessage(m *Message, raw []byte) error {
 	if m.Seq == 0 {
 		seq, err := t.ReserveSeq()
@@ -144,54 +183,53 @@ func (t *Tx) AddMessage(m *Message, raw []byte) error {
 		}
 		m.Seq = seq
 	}
-	k := u64(m.Seq)
-	if err := putJSON(t.b(bMessages), k, m); err != nil {
+	v, err := encodeMessage(m, raw)
+	if err != nil {
 		return err
 	}
-	if err := t.b(bRaw).Put(k, raw); err != nil {
-		return err
-	}
-	if m.Hash != "" {
-		return t.b(bHashes).Put(teamKey(m.Team, m.Hash), k)
-	}
-	return nil
+	return t.b(bMessages).Put(u64(m.Seq), v)
 }
 
-// PutMessage rewrites the parsed record of a stored message.
+// PutMessage rewrites the parsed record of a stored message; its raw bytes
+// stay as they are.
 func (t *Tx) PutMessage(m Message) error {
 	k := u64(m.Seq)
-	if t.b(bMessages).Get(k) == nil {
+	old := t.b(bMessages).Get(k)
+	if old == nil {
 		return fmt.Errorf("message %d: %w", m.Seq, ErrNotFound)
 	}
-	return putJSON(t.b(bMessages), k, m)
+	_, raw, err := splitMessage(old)
+	if err != nil {
+		return fmt.Errorf("store: message %d: %w", m.Seq, err)
+	}
+	v, err := encodeMessage(&m, raw) // copies raw before Put replaces it
+	if err != nil {
+		return err
+	}
+	return t.b(bMessages).Put(k, v)
 }
 
 // Message returns the stored message with sequence number seq.
 func (t *Tx) Message(seq uint64) (Message, error) {
-	var m Message
-	ok, err := getJSON(t.b(bMessages), u64(seq), &m)
-	if err == nil && !ok {
-		err = fmt.Errorf("message %d: %w", seq, ErrNotFound)
+	k := u64(seq)
+	v := t.b(bMessages).Get(k)
+	if v == nil {
+		return Message{}, fmt.Errorf("message %d: %w", seq, ErrNotFound)
 	}
-	return m, err
+	return decodeMessage(k, v)
 }
 
 // Raw returns the bytes of message seq exactly as received.
 func (t *Tx) Raw(seq uint64) ([]byte, error) {
-	v := t.b(bRaw).Get(u64(seq))
+	v := t.b(bMessages).Get(u64(seq))
 	if v == nil {
 		return nil, fmt.Errorf("raw message %d: %w", seq, ErrNotFound)
 	}
-	return bytes.Clone(v), nil
-}
-
-// SeqByHash returns the message in team whose raw bytes hash to hash.
-func (t *Tx) SeqByHash(team, hash string) (uint64, bool) {
-	v := t.b(bHashes).Get(teamKey(team, hash))
-	if len(v) != 8 {
-		return 0, false
+	_, raw, err := splitMessage(v)
+	if err != nil {
+		return nil, fmt.Errorf("store: message %d: %w", seq, err)
 	}
-	return binary.BigEndian.Uint64(v), true
+	return bytes.Clone(raw), nil
 }
 
 // MessagesSince calls fn for every message with Seq > after, in order, until
@@ -199,9 +237,9 @@ func (t *Tx) SeqByHash(team, hash string) (uint64, bool) {
 func (t *Tx) MessagesSince(after uint64, fn func(Message) bool) error {
 	c := t.b(bMessages).Cursor()
 	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
-		var m Message
-		if err := jsonUnmarshal(v, &m); err != nil {
-			return fmt.Errorf("store: decode message %d: %w", binary.BigEndian.Uint64(k), err)
+		m, err := decodeMessage(k, v)
+		if err != nil {
+			return err
 		}
 		if !fn(m) {
 			return nil
