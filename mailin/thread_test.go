@@ -227,3 +227,26 @@ func TestThreadingOrderIndependent(t *testing.T) {
 		t.Fatalf("tried %d orders, want 24", n)
 	}
 }
+
+// The same bytes twice are stored once even without a Message-ID: the
+// synthetic id is derived from the content, and line endings do not matter.
+func TestDedupeWithoutMessageID(t *testing.T) {
+	p, st := threadTestPipeline(t)
+	crlf := []byte("From: ana@example.com\r\nTo: eng@example.com\r\nSubject: no id\r\n\r\nsame body\r\n")
+	lf := []byte(strings.ReplaceAll(string(crlf), "\r\n", "\n"))
+	other := []byte("From: ana@example.com\r\nTo: eng@example.com\r\nSubject: no id\r\n\r\nanother body\r\n")
+	var outs []Outcome
+	for _, raw := range [][]byte{crlf, crlf, lf, other} {
+		o, err := p.Deliver(context.Background(), Delivery{Teams: []string{"eng"}, Raw: raw, SkipSenderCheck: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, o)
+	}
+	if len(outs[0].Stored) != 1 || len(outs[1].Duplicates) != 1 || len(outs[2].Duplicates) != 1 || len(outs[3].Stored) != 1 {
+		t.Errorf("outcomes = %+v; want stored, duplicate, duplicate, stored", outs)
+	}
+	if got := threadsOf(t, st); len(got) != 2 {
+		t.Errorf("threads = %q, want two single messages", got)
+	}
+}
