@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -105,26 +106,54 @@ func importMail(e *env, team, mbox, maildir string, files []string) error {
 		done, total := src.Progress()
 		e.progress(control.Progress{Label: "importing", Done: done, Total: total, Items: int64(counts.total()), Unit: "messages"})
 	}
-	flush := func() {
-		if len(batch) == 0 {
+	// One batch commits while the next is read and parsed: the group
+	// commit lets the second queue behind the first, so parsing overlaps
+	// the fsync instead of waiting for it.
+	type inflight struct {
+		origins []string
+		outs    []mailin.Outcome
+		errs    []error
+		done    chan struct{}
+	}
+	var prev *inflight
+	collect := func(f *inflight) {
+		if f == nil {
 			return
 		}
-		outs, errs := e.pipe.DeliverBatch(e.ctx, batch)
-		for i := range batch {
+		<-f.done
+		for i := range f.origins {
 			var rej *mailin.Rejection
 			switch {
-			case errs[i] == nil && len(outs[i].Stored) > 0:
+			case f.errs[i] == nil && len(f.outs[i].Stored) > 0:
 				counts.imported++
-			case errs[i] == nil:
+			case f.errs[i] == nil:
 				counts.duplicates++
-			case errors.As(errs[i], &rej):
-				refuse(origins[i], rej)
+			case errors.As(f.errs[i], &rej):
+				refuse(f.origins[i], rej)
 			case tempErr == nil:
-				tempErr = fmt.Errorf("import %s: %w", origins[i], errs[i])
+				tempErr = fmt.Errorf("import %s: %w", f.origins[i], f.errs[i])
 			}
 		}
-		batch, origins, bytesIn = batch[:0], origins[:0], 0
 		report()
+	}
+	flush := func() {
+		if len(batch) > 0 {
+			cur := &inflight{origins: origins, done: make(chan struct{})}
+			go func(ds []mailin.Delivery) {
+				defer close(cur.done)
+				// A batch handed over is finished even after Ctrl-C, so
+				// that the summary tells exactly what was imported.
+				cur.outs, cur.errs = e.pipe.DeliverBatch(context.WithoutCancel(e.ctx), ds)
+			}(batch)
+			batch, origins, bytesIn = nil, nil, 0
+			collect(prev)
+			prev = cur
+		}
+	}
+	drain := func() {
+		flush()
+		collect(prev)
+		prev = nil
 	}
 
 	for tempErr == nil && e.ctx.Err() == nil {
@@ -133,7 +162,7 @@ func importMail(e *env, team, mbox, maildir string, files []string) error {
 			break
 		}
 		if err != nil {
-			flush()
+			drain()
 			fmt.Fprintf(e.stdout, "%s\n", summary(counts))
 			return fmt.Errorf("import: %w", err)
 		}
@@ -156,6 +185,7 @@ func importMail(e *env, team, mbox, maildir string, files []string) error {
 	if e.ctx.Err() == nil {
 		flush()
 	}
+	collect(prev)
 	fmt.Fprintf(e.stdout, "%s\n", summary(counts))
 	if n := counts.refused - maxRefusalsListed; n > 0 {
 		fmt.Fprintf(e.stderr, "(%d more refused messages not listed)\n", n)

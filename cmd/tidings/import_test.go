@@ -42,7 +42,7 @@ func TestImportStopsBetweenBatches(t *testing.T) {
 	stdout.Reset()
 	var mbox strings.Builder
 	date := time.Now().Add(-time.Hour).Format(time.RFC1123Z)
-	n := 2*importBatch + 10
+	n := 4*importBatch + 10
 	for i := range n {
 		fmt.Fprintf(&mbox, "From x@example.com Thu Jan  1 00:00:00 2026\nFrom: x@example.com\nTo: eng@localhost\n"+
 			"Subject: note %d\nMessage-ID: <n%d@example.com>\nDate: %s\n\nbody %d\n\n", i, i, date, i)
@@ -54,16 +54,16 @@ func TestImportStopsBetweenBatches(t *testing.T) {
 	var reports []control.Progress
 	e.progress = func(p control.Progress) {
 		reports = append(reports, p)
-		cancel() // Ctrl-C after the first batch
+		cancel() // Ctrl-C after the first batch: the second is already in flight
 	}
 	err := importMail(e, "", path, "", nil)
-	if err == nil || !strings.Contains(err.Error(), "interrupted after 500 messages") {
+	if err == nil || !strings.Contains(err.Error(), "interrupted after 1000 messages") {
 		t.Errorf("err = %v", err)
 	}
-	if got := strings.TrimSpace(stdout.String()); got != "imported 500, duplicates 0, refused 0" {
+	if got := strings.TrimSpace(stdout.String()); got != "imported 1000, duplicates 0, refused 0" {
 		t.Errorf("summary %q", got)
 	}
-	if len(reports) != 1 || reports[0].Items != 500 || reports[0].Total == 0 || reports[0].Done <= 0 || reports[0].Done >= reports[0].Total {
+	if len(reports) != 2 || reports[0].Items != 500 || reports[1].Items != 1000 || reports[0].Total == 0 || reports[0].Done <= 0 || reports[0].Done >= reports[0].Total {
 		t.Errorf("progress reports %+v", reports)
 	}
 
@@ -74,7 +74,7 @@ func TestImportStopsBetweenBatches(t *testing.T) {
 	if err := importMail(e, "", path, "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(stdout.String()); got != fmt.Sprintf("imported %d, duplicates 500, refused 0", n-500) {
+	if got := strings.TrimSpace(stdout.String()); got != fmt.Sprintf("imported %d, duplicates 1000, refused 0", n-1000) {
 		t.Errorf("second run: %q", got)
 	}
 	last := reports[len(reports)-1]
