@@ -49,6 +49,10 @@ type SMTP struct {
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
 	// MaxRecipients caps RCPT TO per message. Default 50.
 	MaxRecipients int `toml:"max_recipients"`
+	// MaxLineLength caps one line of a command or of the message, CRLF
+	// included (500 5.5.2 beyond). Default 2000; RFC 5321 section 4.5.3.1.6
+	// requires at least 1000.
+	MaxLineLength int `toml:"max_line_length"`
 	// ReadTimeout bounds each read from a client, including the whole DATA
 	// phase. Default 5m.
 	ReadTimeout time.Duration `toml:"read_timeout"`
@@ -195,6 +199,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.SMTP.Listen, "127.0.0.1:2525")
 	setDefault(&c.SMTP.MaxMessageBytes, 25<<20)
 	setDefault(&c.SMTP.MaxRecipients, 50)
+	setDefault(&c.SMTP.MaxLineLength, 2000)
 	setDefault(&c.SMTP.ReadTimeout, 5*time.Minute)
 	setDefault(&c.SMTP.WriteTimeout, time.Minute)
 	setDefault(&c.SMTP.MaxConnections, 200)
@@ -265,6 +270,9 @@ func (c *Config) validate() error {
 	}
 	if c.SMTP.MaxRecipients < 1 {
 		bad("smtp.max_recipients", "must be at least 1")
+	}
+	if c.SMTP.MaxLineLength < 1000 {
+		bad("smtp.max_line_length", "%d is too small (RFC 5321 requires at least 1000)", c.SMTP.MaxLineLength)
 	}
 	if c.SMTP.ReadTimeout < time.Second {
 		bad("smtp.read_timeout", "%s is too short (at least 1s)", c.SMTP.ReadTimeout)

@@ -33,6 +33,7 @@ func TestDefaults(t *testing.T) {
 		{"smtp.listen", c.SMTP.Listen, "127.0.0.1:2525"},
 		{"smtp.max_message_bytes", c.SMTP.MaxMessageBytes, int64(26214400)},
 		{"smtp.max_recipients", c.SMTP.MaxRecipients, 50},
+		{"smtp.max_line_length", c.SMTP.MaxLineLength, 2000},
 		{"smtp.read_timeout", c.SMTP.ReadTimeout, 5 * time.Minute},
 		{"smtp.write_timeout", c.SMTP.WriteTimeout, time.Minute},
 		{"smtp.max_connections", c.SMTP.MaxConnections, 200},

@@ -102,6 +102,7 @@ func serve(e *env) error {
 		TLS:             tlsConf,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 		MaxRecipients:   cfg.SMTP.MaxRecipients,
+		MaxLineLength:   cfg.SMTP.MaxLineLength,
 		ReadTimeout:     cfg.SMTP.ReadTimeout,
 		WriteTimeout:    cfg.SMTP.WriteTimeout,
 		MaxConnections:  cfg.SMTP.MaxConnections,
