@@ -65,8 +65,11 @@ func (p *Pipeline) parseAll(ds []Delivery, errs []error) []*Parsed {
 		case errors.Is(err, ErrHeaderTooLarge):
 			errs[i] = &Rejection{Code: 552, Enhanced: [3]int{5, 3, 4}, Reason: "message header too large"}
 		case err != nil:
-			errs[i] = &Rejection{Code: 550, Enhanced: [3]int{5, 6, 0}, Reason: "message could not be parsed"}
-			p.log.Warn("parse failed", "err", err)
+			// Parse fails otherwise only on a bug (a recovered panic): a
+			// temporary error keeps the mail queued at the sender until
+			// it is fixed, rather than bouncing it.
+			errs[i] = fmt.Errorf("parse: %w", err)
+			p.log.Error("parse failed", "error", err)
 		default:
 			parsed[i] = pm
 		}
@@ -117,9 +120,10 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 		return o, &Rejection{Code: 550, Enhanced: [3]int{5, 1, 1}, Reason: "no team address among the recipients"}, nil
 	}
 
-	// Auto-replies and bounces skip the sender check: refusing them would
-	// only bounce a bounce. They are kept, unthreaded, and never answered.
-	if !d.SkipSenderCheck && pm.Auto == "" {
+	// Auto-replies and bounces go through the same sender check: anyone can
+	// write "Out of office" in a subject. Refusing a bounce at SMTP time
+	// creates no backscatter: the MTA holding it has nobody to tell.
+	if !d.SkipSenderCheck {
 		var allowed, refused []store.Team
 		for _, tm := range teams {
 			ok, err := mayPost(tx, tm, pm.From.Addr)
@@ -140,8 +144,10 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 
 	hash := sha256.Sum256(d.Raw)
 	hexHash := hex.EncodeToString(hash[:])
+	// A date more than a day ahead is a wrong clock or a trick to pin a
+	// thread to the top: take the time of arrival instead.
 	date := pm.Date
-	if date.IsZero() {
+	if date.IsZero() || date.After(now.Add(24*time.Hour)) {
 		date = now
 	}
 	// The same bytes twice always carry the same Message-ID — the real one,
@@ -151,6 +157,10 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 		if n, ok, err := tx.Node(tm.Name, pm.MessageID); err != nil {
 			return o, nil, err
 		} else if ok && n.Seq != 0 {
+			o.Duplicates = append(o.Duplicates, tm.Name)
+			continue
+		}
+		if _, ok := tx.Unthreaded(tm.Name, pm.MessageID); ok {
 			o.Duplicates = append(o.Duplicates, tm.Name)
 			continue
 		}
@@ -184,7 +194,12 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 			return o, nil, err
 		}
 		m.Seq = seq
-		if pm.Auto == "" {
+		if pm.Auto != "" {
+			// Kept for the record, outside every thread, never answered.
+			if err := tx.PutUnthreaded(tm.Name, pm.MessageID, seq); err != nil {
+				return o, nil, err
+			}
+		} else {
 			m.Thread, m.Parent, err = p.thread(tx, threadInput{
 				Team: tm.Name, MessageID: pm.MessageID, Seq: seq, Date: m.Date, Subject: pm.Subject,
 				InReplyTo: pm.InReplyTo, References: pm.References, ThreadIndex: pm.ThreadIndex,

@@ -95,7 +95,9 @@ func (t *threader) place(in threadInput) (uint64, string, error) {
 	self := in.MessageID
 	refs := cleanIDs(in.References, self)
 	parent := ""
-	if irt := cleanIDs(in.InReplyTo, self); len(irt) > 0 {
+	// Only the first In-Reply-To id counts (RFC 5322 section 3.6.4 allows
+	// several, clients send one); the rest could only cost time.
+	if irt := cleanIDs(in.InReplyTo[:min(len(in.InReplyTo), 1)], self); len(irt) > 0 {
 		parent = irt[0]
 	} else if len(refs) > 0 {
 		parent = refs[len(refs)-1]
@@ -237,7 +239,8 @@ func (t *threader) live(id uint64) bool {
 	return err == nil
 }
 
-// merge moves every node and message of thread from into th.
+// merge moves every node of thread from into th. Messages take their thread
+// from their node, so they need no rewrite.
 func (t *threader) merge(th *store.Thread, from uint64) error {
 	old, err := t.tx.Thread(from)
 	if err != nil {
@@ -253,16 +256,6 @@ func (t *threader) merge(th *store.Thread, from uint64) error {
 		}
 		n.Thread = th.ID
 		t.set(&n)
-		if n.Seq != 0 {
-			m, err := t.tx.Message(n.Seq)
-			if err != nil {
-				return err
-			}
-			m.Thread = th.ID
-			if err := t.tx.PutMessage(m); err != nil {
-				return err
-			}
-		}
 	}
 	th.Count += old.Count
 	if old.LastAt.After(th.LastAt) {
@@ -271,18 +264,20 @@ func (t *threader) merge(th *store.Thread, from uint64) error {
 	if old.Created.Before(th.Created) {
 		th.Created, th.Subject = old.Created, old.Subject
 	}
-	return t.tx.DeleteThread(from)
+	return t.tx.MergedThread(from, th.ID)
 }
 
 // cleanIDs drops empty ids, the message's own id and repeats, keeping the
 // first occurrence's place.
 func cleanIDs(ids []string, self string) []string {
 	out := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		id = strings.TrimSpace(id)
-		if id == "" || id == self || slices.Contains(out, id) {
+		if id == "" || id == self || seen[id] {
 			continue
 		}
+		seen[id] = true
 		out = append(out, id)
 	}
 	return out

@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -168,6 +169,16 @@ func TestThreading(t *testing.T) {
 			want: [][]string{{"B00@x", "B01@x", "B02@x"}},
 		},
 		{
+			name: "subject lookup finds a thread after it was merged away",
+			mails: [][]byte{
+				mail("plan@x", d(10, 9), "Plan"),
+				mail("budget@x", d(10, 10), "Budget"),
+				mail("both@x", d(10, 11), "Re: Plan", "References: <budget@x> <plan@x>"),
+				mail("late@x", d(10, 12), "Re: Budget"),
+			},
+			want: [][]string{{"plan@x", "both@x", "budget@x", "late@x"}},
+		},
+		{
 			name: "duplicates are stored once",
 			mails: [][]byte{
 				mail("dup@x", d(8, 9), "once"),
@@ -249,4 +260,70 @@ func TestDedupeWithoutMessageID(t *testing.T) {
 	if got := threadsOf(t, st); len(got) != 2 {
 		t.Errorf("threads = %q, want two single messages", got)
 	}
+}
+
+// Auto-replies and bounces face the same sender check as anything else;
+// a member's are kept once, outside every thread.
+func TestAutoRepliesAreCheckedAndKeptApart(t *testing.T) {
+	p, st := threadTestPipeline(t)
+	ctx := context.Background()
+	err := st.Update(ctx, func(tx *store.Tx) error {
+		return tx.PutMember(store.Member{Address: "ana@example.com", Teams: map[string]string{"eng": store.ModeDigest}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ooo := func(from, id string) []byte {
+		return []byte("From: " + from + "\r\nTo: eng@example.com\r\nMessage-ID: <" + id + ">\r\n" +
+			"Subject: Out of office: cheap pills\r\nAuto-Submitted: auto-replied\r\n\r\nI am away.\r\n")
+	}
+	_, err = p.Deliver(ctx, Delivery{Teams: []string{"eng"}, Raw: ooo("eve@evil.example", "eve@x")})
+	var rej *Rejection
+	if !errors.As(err, &rej) || rej.Code != 550 || rej.Enhanced != [3]int{5, 7, 1} {
+		t.Errorf("auto-reply from a non-member: %v, want 550 5.7.1", err)
+	}
+	for i, want := range []string{"stored", "duplicate"} {
+		o, err := p.Deliver(ctx, Delivery{Teams: []string{"eng"}, Raw: ooo("ana@example.com", "ana-ooo@x")})
+		got := "stored"
+		if len(o.Duplicates) > 0 {
+			got = "duplicate"
+		}
+		if err != nil || got != want || o.Auto != AutoReplied {
+			t.Errorf("member's auto-reply, delivery %d: %+v, %v; want %s", i, o, err, want)
+		}
+	}
+	var stored []store.Message
+	st.View(func(tx *store.Tx) error {
+		return tx.MessagesSince(0, func(m store.Message) bool { stored = append(stored, m); return true })
+	})
+	if len(stored) != 1 || stored[0].Thread != 0 || stored[0].Auto != AutoReplied {
+		t.Errorf("stored %+v, want one unthreaded auto-reply", stored)
+	}
+	if got := threadsOf(t, st); len(got) != 0 {
+		t.Errorf("threads %q, want none", got)
+	}
+}
+
+// A Date far ahead is taken as the time of arrival, so that it cannot pin
+// its thread to the top of every list.
+func TestFutureDateIsClamped(t *testing.T) {
+	p, st := threadTestPipeline(t)
+	now := p.now()
+	importAll(t, p,
+		mail("now@x", now.Add(-time.Hour).Format(time.RFC1123Z), "Status"),
+		mail("future@x", "Mon, 01 Jan 2099 00:00:00 +0000", "Re: Status", "In-Reply-To: <now@x>"),
+		mail("soon@x", now.Add(time.Hour).Format(time.RFC1123Z), "Re: Status", "In-Reply-To: <now@x>"))
+	st.View(func(tx *store.Tx) error {
+		ths, _ := tx.Threads("eng")
+		if len(ths) != 1 || !ths[0].LastAt.Equal(now.Add(time.Hour).Truncate(time.Second)) {
+			t.Errorf("threads %+v, want one, last active an hour from now", ths)
+		}
+		ms, _ := tx.ThreadMessages(ths[0].ID)
+		for _, m := range ms {
+			if m.MessageID == "future@x" && !m.Date.Equal(now) {
+				t.Errorf("future@x dated %v, want the time of arrival %v", m.Date, now)
+			}
+		}
+		return nil
+	})
 }

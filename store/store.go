@@ -32,9 +32,11 @@ var (
 	bThreads     = []byte("threads")
 	bSubjects    = []byte("subjects")
 	bTIndex      = []byte("thread_index")
+	bRedirects   = []byte("thread_redirects")
+	bUnthreaded  = []byte("unthreaded")
 
 	allBuckets = [][]byte{bMeta, bTeams, bTeamAddr, bMembers, bMessages, bNodes,
-		bThreadNodes, bThreads, bSubjects, bTIndex}
+		bThreadNodes, bThreads, bSubjects, bTIndex, bRedirects, bUnthreaded}
 
 	keySchema = []byte("schema")
 )
@@ -172,7 +174,8 @@ func (s *Store) Close() error {
 // commit is in flight share the next transaction; if fn fails, the shared
 // transaction is rolled back and the other calls run again without it, so fn
 // must not have effects outside the transaction. Update does not give up on
-// ctx once the call is queued: its outcome must be known to the caller.
+// ctx once the call is queued: its outcome must be known to the caller. fn
+// must not call Update itself: it would wait for its own transaction.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -200,7 +203,8 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 		batch := s.pending[:n:n]
 		s.pending = s.pending[n:]
 		s.mu.Unlock()
-		s.commit(batch)
+		s.commitSafe(batch)
+		clear(batch) // let the calls, and the mail they hold, be collected
 		s.mu.Lock()
 		select {
 		case err := <-c.err:
@@ -222,6 +226,25 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 // View runs fn in a read-only transaction. Keep it short.
 func (s *Store) View(fn func(*Tx) error) error {
 	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
+}
+
+// commitSafe is commit that answers every call of the batch even if bbolt
+// itself panics (a corrupt page, say), so that no caller waits forever and
+// the lead passes on.
+func (s *Store) commitSafe(batch []*call) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("store: commit failed: %v", r)
+			s.log.Error("commit panicked", "error", err)
+			for _, c := range batch {
+				select {
+				case c.err <- err:
+				default: // already answered
+				}
+			}
+		}
+	}()
+	s.commit(batch)
 }
 
 // commit runs the batch in one transaction. A failing call is answered with
@@ -272,14 +295,17 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 	return n, err
 }
 
-// BackupFile writes a consistent copy to path (via a temporary file and a
-// rename, fsynced), so a half-written backup never has the final name.
+// BackupFile writes a consistent copy to path via a temporary file in the
+// same directory: written, fsynced, renamed, and the directory fsynced, so
+// that a half-written backup never has the final name and a finished one
+// survives a crash.
 func (s *Store) BackupFile(path string) (int64, error) {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return 0, fmt.Errorf("store: backup: %w", err)
 	}
+	tmp := f.Name()
 	n, err := s.Backup(f)
 	if err == nil {
 		err = f.Sync()
@@ -294,7 +320,20 @@ func (s *Store) BackupFile(path string) (int64, error) {
 		os.Remove(tmp)
 		return 0, fmt.Errorf("store: backup: %w", err)
 	}
+	if err := syncDir(dir); err != nil {
+		return 0, fmt.Errorf("store: backup: %w", err)
+	}
 	return n, nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func u64(v uint64) []byte {
@@ -309,7 +348,7 @@ func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
 		return false, nil
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return false, fmt.Errorf("store: decode %s/%q: %w", "record", key, err)
+		return false, fmt.Errorf("store: decode %q: %w", key, err)
 	}
 	return true, nil
 }

@@ -161,7 +161,8 @@ func splitMessage(v []byte) (rec, raw []byte, err error) {
 	return v[4 : 4+n], v[4+n:], nil
 }
 
-func decodeMessage(k, v []byte) (Message, error) {
+// decodeMessage reads a stored message and places it in its thread.
+func (t *Tx) decodeMessage(k, v []byte) (Message, error) {
 	var m Message
 	rec, _, err := splitMessage(v)
 	if err == nil {
@@ -169,6 +170,11 @@ func decodeMessage(k, v []byte) (Message, error) {
 	}
 	if err != nil {
 		return m, fmt.Errorf("store: decode message %d: %w", binary.BigEndian.Uint64(k), err)
+	}
+	if n, ok, err := t.Node(m.Team, m.MessageID); err != nil {
+		return m, err
+	} else if ok && n.Seq == m.Seq {
+		m.Thread, m.Parent = n.Thread, n.Parent
 	}
 	return m, nil
 }
@@ -216,7 +222,7 @@ func (t *Tx) Message(seq uint64) (Message, error) {
 	if v == nil {
 		return Message{}, fmt.Errorf("message %d: %w", seq, ErrNotFound)
 	}
-	return decodeMessage(k, v)
+	return t.decodeMessage(k, v)
 }
 
 // Raw returns the bytes of message seq exactly as received.
@@ -237,7 +243,7 @@ func (t *Tx) Raw(seq uint64) ([]byte, error) {
 func (t *Tx) MessagesSince(after uint64, fn func(Message) bool) error {
 	c := t.b(bMessages).Cursor()
 	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
-		m, err := decodeMessage(k, v)
+		m, err := t.decodeMessage(k, v)
 		if err != nil {
 			return err
 		}
@@ -328,9 +334,12 @@ func (t *Tx) NewThread(th Thread) (uint64, error) {
 	return id, putJSON(t.b(bThreads), u64(id), th)
 }
 
-// Thread returns thread id.
+// Thread returns thread id, or the thread it was merged into.
 func (t *Tx) Thread(id uint64) (Thread, error) {
 	var th Thread
+	if live, ok := t.ResolveThread(id); ok {
+		id = live
+	}
 	ok, err := getJSON(t.b(bThreads), u64(id), &th)
 	if err == nil && !ok {
 		err = fmt.Errorf("thread %d: %w", id, ErrNotFound)
@@ -341,8 +350,30 @@ func (t *Tx) Thread(id uint64) (Thread, error) {
 // PutThread rewrites a thread's record.
 func (t *Tx) PutThread(th Thread) error { return putJSON(t.b(bThreads), u64(th.ID), th) }
 
-// DeleteThread removes an (emptied) thread record.
-func (t *Tx) DeleteThread(id uint64) error { return t.b(bThreads).Delete(u64(id)) }
+// MergedThread removes the record of thread from, whose nodes have moved
+// into thread into, and remembers where it went: lookups by subject or
+// Thread-Index that still name from, and users holding its ID, find into.
+func (t *Tx) MergedThread(from, into uint64) error {
+	if err := t.b(bThreads).Delete(u64(from)); err != nil {
+		return err
+	}
+	return t.b(bRedirects).Put(u64(from), u64(into))
+}
+
+// ResolveThread follows merges from id to the live thread they ended in.
+func (t *Tx) ResolveThread(id uint64) (uint64, bool) {
+	for range 64 { // merges only go to older threads, but stay bounded
+		if t.b(bThreads).Get(u64(id)) != nil {
+			return id, true
+		}
+		v := t.b(bRedirects).Get(u64(id))
+		if len(v) != 8 {
+			return 0, false
+		}
+		id = binary.BigEndian.Uint64(v)
+	}
+	return 0, false
+}
 
 // Threads lists the threads of team ("" for all), most recently active first.
 func (t *Tx) Threads(team string) ([]Thread, error) {
@@ -374,7 +405,7 @@ func (t *Tx) ThreadMessages(id uint64) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := t.ThreadNodes(th.Team, id)
+	nodes, err := t.ThreadNodes(th.Team, th.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -471,12 +502,16 @@ func (t *Tx) ThreadBySubject(team, subject string) (uint64, bool) {
 	if len(v) != 8 {
 		return 0, false
 	}
-	return binary.BigEndian.Uint64(v), true
+	return t.ResolveThread(binary.BigEndian.Uint64(v))
 }
 
 // SetThreadBySubject records the thread for a normalised subject.
 func (t *Tx) SetThreadBySubject(team, subject string, thread uint64) error {
-	return t.b(bSubjects).Put(teamKey(team, subject), u64(thread))
+	k := teamKey(team, subject)
+	if v := t.b(bSubjects).Get(k); len(v) == 8 && binary.BigEndian.Uint64(v) == thread {
+		return nil // unchanged: spare the page write
+	}
+	return t.b(bSubjects).Put(k, u64(thread))
 }
 
 // ThreadByIndex returns the thread recorded for an Outlook conversation key.
@@ -485,10 +520,29 @@ func (t *Tx) ThreadByIndex(team, key string) (uint64, bool) {
 	if len(v) != 8 {
 		return 0, false
 	}
-	return binary.BigEndian.Uint64(v), true
+	return t.ResolveThread(binary.BigEndian.Uint64(v))
 }
 
 // SetThreadByIndex records the thread for an Outlook conversation key.
 func (t *Tx) SetThreadByIndex(team, key string, thread uint64) error {
-	return t.b(bTIndex).Put(teamKey(team, key), u64(thread))
+	k := teamKey(team, key)
+	if v := t.b(bTIndex).Get(k); len(v) == 8 && binary.BigEndian.Uint64(v) == thread {
+		return nil
+	}
+	return t.b(bTIndex).Put(k, u64(thread))
+}
+
+// PutUnthreaded records a message kept outside the thread forest (an
+// auto-reply or bounce) under its Message-ID, so that it is stored once.
+func (t *Tx) PutUnthreaded(team, messageID string, seq uint64) error {
+	return t.b(bUnthreaded).Put(teamKey(team, messageID), u64(seq))
+}
+
+// Unthreaded returns the sequence number of an unthreaded message.
+func (t *Tx) Unthreaded(team, messageID string) (uint64, bool) {
+	v := t.b(bUnthreaded).Get(teamKey(team, messageID))
+	if len(v) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v), true
 }

@@ -53,7 +53,7 @@ type Message struct {
 	To           []string     `json:"to,omitempty"`
 	Cc           []string     `json:"cc,omitempty"`
 	Subject      string       `json:"subject"`
-	Date         time.Time    `json:"date"`     // from the Date header, UTC; Received when missing
+	Date         time.Time    `json:"date"`     // from the Date header, UTC; Received when missing or over a day ahead
 	Received     time.Time    `json:"received"` // when the store took it, UTC
 	InReplyTo    string       `json:"in_reply_to,omitempty"`
 	References   []string     `json:"references,omitempty"`
