@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidings/tidings/store"
 )
@@ -178,7 +179,7 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 			ThreadIndex: pm.ThreadIndex,
 			References:  pm.References,
 			Kind:        store.KindMessage,
-			Text:        pm.Text,
+			Text:        capText(pm.Text, maxStoredText),
 			Attachments: pm.Attachments,
 			Auto:        pm.Auto,
 			Bulk:        pm.Bulk,
@@ -267,4 +268,21 @@ func addrs(as []Address) []string {
 		out[i] = a.Addr
 	}
 	return out
+}
+
+// maxStoredText bounds the parsed text kept beside the raw bytes: a 25 MiB
+// body need not be stored twice, and the raw bytes keep all of it.
+const maxStoredText = 1 << 20
+
+// capText cuts s to at most n bytes at a character boundary, saying so.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const more = "\n[… the rest is in the raw message]"
+	cut := n - len(more)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + more
 }

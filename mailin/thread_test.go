@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidings/tidings/store"
 )
@@ -326,4 +327,15 @@ func TestFutureDateIsClamped(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestCapText(t *testing.T) {
+	long := strings.Repeat("é", 1000) // 2 bytes each
+	got := capText(long, 501)
+	if len(got) > 501 || !utf8.ValidString(got) || !strings.HasSuffix(got, "raw message]") {
+		t.Errorf("capText: %d bytes, valid %v: %q", len(got), utf8.ValidString(got), got[len(got)-40:])
+	}
+	if capText("short", 501) != "short" {
+		t.Error("short text changed")
+	}
 }

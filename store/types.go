@@ -44,31 +44,34 @@ const (
 
 // Message is one stored mail as it was parsed, with a reference to its raw bytes.
 type Message struct {
-	Seq          uint64       `json:"seq"` // assigned by the store, increasing
-	Team         string       `json:"team"`
-	MessageID    string       `json:"message_id"` // without angle brackets
-	Synthetic    bool         `json:"synthetic,omitempty"`
-	From         string       `json:"from"`
-	FromName     string       `json:"from_name,omitempty"`
-	To           []string     `json:"to,omitempty"`
-	Cc           []string     `json:"cc,omitempty"`
-	Subject      string       `json:"subject"`
-	Date         time.Time    `json:"date"`     // from the Date header, UTC; Received when missing or over a day ahead
-	Received     time.Time    `json:"received"` // when the store took it, UTC
-	InReplyTo    string       `json:"in_reply_to,omitempty"`
-	References   []string     `json:"references,omitempty"`
-	ThreadIndex  string       `json:"thread_index,omitempty"`
-	Kind         string       `json:"kind"`
-	Text         string       `json:"text"`
-	Attachments  []Attachment `json:"attachments,omitempty"`
-	Auto         string       `json:"auto,omitempty"` // "", "auto-replied" or "bounce": kept out of threads
-	Bulk         bool         `json:"bulk,omitempty"` // list/bulk/auto-generated: content, never answered
-	Urgent       bool         `json:"urgent,omitempty"`
-	Size         int          `json:"size"`
-	Hash         string       `json:"hash"`             // hex SHA-256 of the raw bytes
-	Thread       uint64       `json:"thread,omitempty"` // 0 while unthreaded
-	Parent       string       `json:"parent,omitempty"` // Message-ID of the parent in the thread tree
-	OriginalFrom string       `json:"original_from,omitempty"`
+	Seq         uint64       `json:"seq"` // assigned by the store, increasing
+	Team        string       `json:"team"`
+	MessageID   string       `json:"message_id"` // without angle brackets
+	Synthetic   bool         `json:"synthetic,omitempty"`
+	From        string       `json:"from"`
+	FromName    string       `json:"from_name,omitempty"`
+	To          []string     `json:"to,omitempty"`
+	Cc          []string     `json:"cc,omitempty"`
+	Subject     string       `json:"subject"`
+	Date        time.Time    `json:"date"`     // from the Date header, UTC; Received when missing or over a day ahead
+	Received    time.Time    `json:"received"` // when the store took it, UTC
+	InReplyTo   string       `json:"in_reply_to,omitempty"`
+	References  []string     `json:"references,omitempty"`
+	ThreadIndex string       `json:"thread_index,omitempty"`
+	Kind        string       `json:"kind"`
+	Text        string       `json:"text"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	Auto        string       `json:"auto,omitempty"` // "", "auto-replied" or "bounce": kept out of threads
+	Bulk        bool         `json:"bulk,omitempty"` // list/bulk/auto-generated: content, never answered
+	Urgent      bool         `json:"urgent,omitempty"`
+	Size        int          `json:"size"`
+	Hash        string       `json:"hash"` // hex SHA-256 of the raw bytes
+	// Thread and Parent come from the thread forest when the message is
+	// read, never from the stored record, so that merging threads touches
+	// only the forest.
+	Thread       uint64 `json:"-"` // 0 while unthreaded
+	Parent       string `json:"-"` // Message-ID of the parent in the thread tree
+	OriginalFrom string `json:"original_from,omitempty"`
 }
 
 // Thread is a conversation within one team.
