@@ -52,6 +52,7 @@ func (o SourceOptions) max() int64 {
 var (
 	ErrMessageTooLarge = errors.New("mailin: message too large")
 	ErrEmptyMessage    = errors.New("mailin: empty message")
+	ErrNotAMessage     = errors.New("mailin: not a message: it does not begin with a header field")
 	ErrNotMbox         = errors.New(`mailin: not an mbox file (it does not begin with a "From " line)`)
 )
 
@@ -269,9 +270,12 @@ type Files struct {
 }
 
 // OpenMaildir lists the messages under dir: a Maildir's cur/ and new/, or
-// any directory of message files, searched recursively. Names starting with
-// a dot (Maildir++ subfolders, editor files) and tmp/ directories (mail
-// still being delivered) are skipped. Files are read in path order.
+// any directory of message files, searched recursively. In a directory that
+// has cur/ or new/ (a Maildir), only those are read: the files beside them
+// are the mail server's indexes and lists (dovecot-uidlist, …). Names
+// starting with a dot (Maildir++ subfolders, editor files) and tmp/
+// directories (mail still being delivered) are skipped. Files are read in
+// path order.
 func OpenMaildir(dir string, opts SourceOptions) (*Files, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -281,11 +285,13 @@ func OpenMaildir(dir string, opts SourceOptions) (*Files, error) {
 		return nil, fmt.Errorf("open maildir %s: not a directory", dir)
 	}
 	var paths []string
+	roots := map[string]bool{} // directory -> is a Maildir's root
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if p == dir {
+			roots[p] = isMaildirRoot(p)
 			return nil
 		}
 		if strings.HasPrefix(d.Name(), ".") || (d.IsDir() && d.Name() == "tmp") {
@@ -294,7 +300,11 @@ func OpenMaildir(dir string, opts SourceOptions) (*Files, error) {
 			}
 			return nil
 		}
-		if d.Type().IsRegular() {
+		if d.IsDir() {
+			roots[p] = isMaildirRoot(p)
+			return nil
+		}
+		if d.Type().IsRegular() && !roots[filepath.Dir(p)] {
 			paths = append(paths, p)
 		}
 		return nil
@@ -304,6 +314,16 @@ func OpenMaildir(dir string, opts SourceOptions) (*Files, error) {
 	}
 	sort.Strings(paths)
 	return &Files{paths: paths, max: opts.max()}, nil
+}
+
+// isMaildirRoot reports whether dir holds a cur/ or new/ directory.
+func isMaildirRoot(dir string) bool {
+	for _, sub := range []string{"cur", "new"} {
+		if fi, err := os.Stat(filepath.Join(dir, sub)); err == nil && fi.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 // OpenFiles reads the named files, one message each, in the order given.
@@ -336,10 +356,32 @@ func (f *Files) Next() (SourceMessage, error) {
 		msg.Err = err
 	case len(bytes.TrimSpace(raw)) == 0:
 		msg.Err = ErrEmptyMessage
+	case !startsWithField(raw):
+		msg.Err = ErrNotAMessage
 	default:
 		msg.Raw = raw
 	}
 	return msg, nil
+}
+
+// startsWithField reports whether raw begins like a message: a header field
+// name (printable ASCII but the colon, RFC 5322 section 3.6.8) and a colon
+// on its first line. Index files, uid lists and other strays do not.
+func startsWithField(raw []byte) bool {
+	line := raw
+	if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+		line = raw[:i]
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return false
+	}
+	for _, c := range line[:colon] {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // stripFromLine drops the mbox "From " line that files saved from a mail
