@@ -75,13 +75,17 @@ type invocation struct {
 // parseCommandLine finds the command named by argv and parses its flags.
 // Mistakes are usageErrors; a request for help is flag.ErrHelp.
 func parseCommandLine(argv []string) (*invocation, error) {
+	lead, argv, err := splitGlobals(argv)
+	if err != nil {
+		return nil, err
+	}
 	cmd, rest, err := lookup(argv)
 	if err != nil {
 		return nil, err
 	}
 	fs, g := newFlagSet(cmd.name)
 	runf := cmd.setup(fs)
-	pos, err := parseArgs(fs, rest)
+	pos, err := parseArgs(fs, append(lead, rest...))
 	if errors.Is(err, flag.ErrHelp) {
 		return &invocation{cmd: cmd, fs: fs}, err
 	}
@@ -125,14 +129,18 @@ func lookup(argv []string) (*command, []string, error) {
 // run is the whole program: it parses argv, runs the command and returns
 // the exit code: 0 for success, 1 for failure, 2 for a usage mistake.
 func run(ctx context.Context, argv []string, sys system) int {
-	if len(argv) == 0 {
+	lead, named, err := splitGlobals(argv)
+	if err != nil {
+		return reportUsage(sys.stderr, nil, err)
+	}
+	if len(named) == 0 {
 		printUsage(sys.stderr)
 		return 2
 	}
-	switch argv[0] {
+	switch named[0] {
 	case "help", "-h", "-help", "--help":
-		if len(argv) > 1 {
-			inv, err := parseCommandLine(append(argv[1:], "--help"))
+		if len(named) > 1 {
+			inv, err := parseCommandLine(append(append(lead, named[1:]...), "--help"))
 			if inv != nil && errors.Is(err, flag.ErrHelp) {
 				printCommandUsage(sys.stdout, inv)
 				return 0

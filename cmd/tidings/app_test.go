@@ -410,3 +410,62 @@ func TestFlagSetQuiet(t *testing.T) {
 		t.Errorf("flag set would print or exit")
 	}
 }
+
+func TestSplitGlobals(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		argv       []string
+		lead, rest []string
+		wantErr    string
+	}{
+		{argv: []string{"threads"}, rest: []string{"threads"}},
+		{argv: []string{"--data", "d", "threads", "--json"}, lead: []string{"--data", "d"}, rest: []string{"threads", "--json"}},
+		{argv: []string{"--config=c.toml", "-data", "d", "team", "list"}, lead: []string{"--config=c.toml", "-data", "d"}, rest: []string{"team", "list"}},
+		{argv: []string{"--config", "c.toml", "serve"}, lead: []string{"--config", "c.toml"}, rest: []string{"serve"}},
+		{argv: []string{"--data", "d", "--help"}, lead: []string{"--data", "d"}, rest: []string{"--help"}},
+		{argv: []string{"--json", "threads"}, wantErr: "flag --json must follow the command name"},
+		{argv: []string{"--data"}, wantErr: "flag needs an argument: --data"},
+	}
+	for _, tt := range tests {
+		lead, rest, err := splitGlobals(tt.argv)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !isUsage(err) {
+				t.Errorf("%q: err = %v, want usage error %q", tt.argv, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(lead, tt.lead) || !reflect.DeepEqual(rest, tt.rest) {
+			t.Errorf("%q: lead %q rest %q err %v; want %q %q", tt.argv, lead, rest, err, tt.lead, tt.rest)
+		}
+	}
+}
+
+// Global flags may stand before the command name as well as after it.
+func TestGlobalFlagsBeforeCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "t.toml")
+	os.WriteFile(cfgPath, []byte("domain = \"example.org\"\n"), 0o600)
+	runIn := func(args ...string) result {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		sys := system{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, cwd: dir}
+		code := run(context.Background(), args, sys)
+		return result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
+	}
+	if r := runIn("--config", cfgPath, "--data", "d1", "team", "add", "eng"); r.Code != 0 || !strings.Contains(r.Stdout, "eng@example.org") {
+		t.Errorf("team add with leading flags: %+v", r)
+	}
+	if r := runIn("--data=d1", "team", "list", "--json"); r.Code != 0 || !strings.Contains(r.Stdout, `"eng"`) {
+		t.Errorf("team list with a leading --data=: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d1", "tidings.db")); err != nil {
+		t.Errorf("--data before the command was not used: %v", err)
+	}
+	if r := runIn("--data", "d1", "help", "threads"); r.Code != 0 || !strings.Contains(r.Stdout, "usage: tidings threads") {
+		t.Errorf("help after a leading flag: %+v", r)
+	}
+	if r := runIn("--json", "threads"); r.Code != 2 || !strings.Contains(r.Stderr, "must follow the command name") {
+		t.Errorf("a command flag before the command: %+v", r)
+	}
+}

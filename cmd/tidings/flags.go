@@ -46,6 +46,33 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// splitGlobals takes the global flags (--config, --data) that stand before
+// the command name off argv, so that `tidings --data DIR threads` works as
+// `tidings threads --data DIR` does. Any other flag there is a mistake: its
+// meaning depends on the command.
+func splitGlobals(argv []string) (lead, rest []string, err error) {
+	for len(argv) > 0 && len(argv[0]) > 1 && argv[0][0] == '-' {
+		a := argv[0]
+		name, _, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		switch name {
+		case "config", "data":
+		case "h", "help":
+			return lead, argv, nil
+		default:
+			return nil, nil, usagef("flag %s must follow the command name", a)
+		}
+		if hasValue {
+			lead, argv = append(lead, a), argv[1:]
+			continue
+		}
+		if len(argv) < 2 {
+			return nil, nil, usagef("flag needs an argument: %s", a)
+		}
+		lead, argv = append(lead, a, argv[1]), argv[2:]
+	}
+	return lead, argv, nil
+}
+
 // listFlag collects a flag given several times (--allow a --allow b).
 type listFlag []string
 

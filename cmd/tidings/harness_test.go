@@ -114,7 +114,9 @@ func (in *instance) Start() {
 		in.mu.Unlock()
 		in.t.Fatal("serve is already running")
 	}
-	cmd := exec.Command(tidingsBin, "serve", "--config", in.Config)
+	// The global flag before the command name, as an init script may
+	// write it; Run puts it after.
+	cmd := exec.Command(tidingsBin, "--config", in.Config, "serve")
 	cmd.Dir = in.Dir
 	cmd.Stdout = in.log
 	cmd.Stderr = in.log
