@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -22,19 +21,31 @@ const Version = 1
 // maxRequest bounds a request line (an import may name many files).
 const maxRequest = 16 << 20
 
-// maxSocketPath is the longest path a unix socket address takes on Linux
-// (sun_path is 108 bytes with its terminating NUL).
-const maxSocketPath = 107
+// requestTimeout bounds the wait for a request line. A client sends it the
+// moment it connects; a connection that stays silent (say, `nc -U`) is not
+// a client and must not hold the server open.
+const requestTimeout = 10 * time.Second
 
-// ErrNoServer means nothing answers on the socket: it does not exist, or it
-// is left over from a server that is gone.
+// ErrNoServer means nothing was run: no server answers on the socket (it
+// does not exist, or it is left over from a server that is gone), or the
+// server closed the connection before starting the command because it is
+// stopping. The caller may try again, or open the database itself.
 var ErrNoServer = errors.New("control: no server is running")
 
 // Request is one command for the server to run.
 type Request struct {
 	Version int      `json:"v"`
-	Argv    []string `json:"argv"` // the command line without the program name
-	Cwd     string   `json:"cwd"`  // the client's working directory, for relative paths
+	Argv    []string `json:"argv"`          // the command line without the program name
+	Cwd     string   `json:"cwd"`           // the client's working directory, for relative paths
+	Who     bool     `json:"who,omitempty"` // asks for the server's Info instead of running Argv
+}
+
+// Info is what a server says about itself: which process holds the socket
+// (and with it the database) and since when.
+type Info struct {
+	PID    int       `json:"pid"`
+	Holder string    `json:"holder"` // e.g. "tidings serve" or "tidings import --mbox big.mbox"
+	Since  time.Time `json:"since"`
 }
 
 // Progress says how far a long command has come.
@@ -54,6 +65,10 @@ type Streams struct {
 }
 
 type frame struct {
+	// Started is the server's first frame for a command it is about to
+	// run: a connection that ends before any frame ran nothing.
+	Started  bool      `json:"started,omitempty"`
+	Who      *Info     `json:"who,omitempty"`
 	Stdout   string    `json:"stdout,omitempty"`
 	Stderr   string    `json:"stderr,omitempty"`
 	Progress *Progress `json:"progress,omitempty"`
@@ -64,57 +79,55 @@ type frame struct {
 // client goes away or the server shuts down.
 type Handler func(ctx context.Context, req Request, out Streams) int
 
+// Options configure Listen. A nil *Options is the zero value: no logging,
+// an empty Holder.
+type Options struct {
+	// Logger receives a line per command; nil discards.
+	Logger *slog.Logger
+	// Holder names this process to a client that asks (Who), e.g.
+	// "tidings serve".
+	Holder string
+}
+
 // Server answers requests on a unix socket.
 type Server struct {
 	path    string
 	ln      net.Listener
 	handler Handler
 	log     *slog.Logger
+	info    Info
+	// allowed says whether a peer with this uid may use the socket.
+	allowed func(uid uint32) bool
+	// requestTimeout is requestTimeout; tests shorten it.
+	requestTimeout time.Duration
 
-	ctx    context.Context
+	ctx    context.Context // cancelled by Shutdown: running commands stop
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-}
 
-// Listen creates the socket at path, readable and writable by the owner
-// only. A file already at path is removed first: the caller must make sure
-// that no live server uses it (tidings holds the database lock, which only
-// one process can).
-func Listen(path string, h Handler, logger *slog.Logger) (*Server, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	if len(path) > maxSocketPath {
-		return nil, fmt.Errorf("control: socket path %s is longer than %d bytes; choose a shorter data directory", path, maxSocketPath)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("control: remove stale socket: %w", err)
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("control: listen %s: %w", path, err)
-	}
-	// Unlinking on Close would remove a successor's socket if one had
-	// already replaced ours; the file is removed by the next Listen instead.
-	ln.(*net.UnixListener).SetUnlinkOnClose(false)
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("control: %w", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{path: path, ln: ln, handler: h, log: logger.With("component", "control"),
-		ctx: ctx, cancel: cancel}, nil
+	mu       sync.Mutex
+	conns    map[net.Conn]bool // open connections; true once a command runs on it
+	closing  bool              // no new connections or commands
+	draining bool              // close the listener when the last connection ends
+	idle     chan struct{}     // closed once draining and no connection is open
 }
 
 // Path is the socket's path.
 func (s *Server) Path() string { return s.path }
 
-// Serve accepts connections until Shutdown. It returns nil after Shutdown.
+// Info is what the server answers to Who.
+func (s *Server) Info() Info { return s.info }
+
+// Serve accepts connections until Shutdown, or until Drain finds the server
+// idle. It returns nil then.
 func (s *Server) Serve() error {
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
-			if s.ctx.Err() != nil {
+			s.mu.Lock()
+			stopped := s.closing
+			s.mu.Unlock()
+			if stopped {
 				return nil
 			}
 			var ne net.Error
@@ -123,20 +136,61 @@ func (s *Server) Serve() error {
 			}
 			return fmt.Errorf("control: accept: %w", err)
 		}
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
+		s.conns[c] = false
 		s.wg.Add(1)
+		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
+			defer s.forget(c)
 			s.serveConn(c)
 		}()
 	}
 }
 
-// Shutdown stops accepting, cancels the commands that are running and waits
-// for them to return, or for ctx to end. The socket file is removed.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.cancel()
+// forget closes c and, when the server is draining and c was its last
+// connection, stops the server.
+func (s *Server) forget(c net.Conn) {
+	c.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if s.draining && len(s.conns) == 0 {
+		s.stopLocked()
+	}
+}
+
+// stopLocked stops accepting: the listener is closed and the socket file
+// removed, so that a client finds no server rather than a dead one. s.mu
+// is held.
+func (s *Server) stopLocked() {
+	if s.closing {
+		return
+	}
+	s.closing = true
 	s.ln.Close()
 	os.Remove(s.path)
+	close(s.idle)
+}
+
+// Shutdown stops accepting, closes the connections that have not sent a
+// request yet, cancels the commands that are running and waits for them to
+// return, or for ctx to end. The socket file is removed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopLocked()
+	for c, busy := range s.conns {
+		if !busy {
+			c.Close() // its serveConn returns at once and runs nothing
+		}
+	}
+	s.mu.Unlock()
+	s.cancel()
 	finished := make(chan struct{})
 	go func() { s.wg.Wait(); close(finished) }()
 	select {
@@ -147,21 +201,87 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
+// Drain stops the server once no connection is open, and returns then.
+// Until that moment it goes on accepting and running commands, without
+// cancelling any: a client that arrives while another's command runs is
+// served rather than finding the database held by a process that will not
+// answer. If ctx ends first Drain returns its error and the server runs on;
+// call Shutdown to stop it.
+func (s *Server) Drain(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	if len(s.conns) == 0 {
+		s.stopLocked()
+	}
+	s.mu.Unlock()
+	select {
+	case <-s.idle:
+		s.wg.Wait()
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("control: commands still running: %w", ctx.Err())
+	}
+}
+
+// Running is how many connections are open: commands running and clients
+// about to send one.
+func (s *Server) Running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 func (s *Server) serveConn(c net.Conn) {
-	defer c.Close()
+	w := &frameWriter{enc: json.NewEncoder(c)}
+	uid, pid, err := peerCred(c)
+	switch {
+	case errors.Is(err, errNoPeerCred):
+		// The socket's mode is the only guard on this system.
+	case err != nil:
+		s.log.Warn("refused a connection: no peer credentials", "error", err)
+		return
+	case !s.allowed(uid):
+		s.log.Warn("refused a connection from another user", "uid", uid, "pid", pid)
+		w.write(frame{Stderr: fmt.Sprintf("tidings: the control socket %s is not for uid %d\n", s.path, uid)})
+		w.exit(1)
+		return
+	}
+
+	c.SetReadDeadline(time.Now().Add(s.requestTimeout))
 	br := bufio.NewReader(io.LimitReader(c, maxRequest))
 	line, err := br.ReadBytes('\n')
 	if err != nil {
-		s.log.Warn("bad request", "error", err)
+		s.mu.Lock()
+		stopping := s.closing
+		s.mu.Unlock()
+		if !stopping {
+			s.log.Warn("bad request", "error", err)
+		}
 		return
 	}
+	c.SetReadDeadline(time.Time{})
 	var req Request
-	w := &frameWriter{enc: json.NewEncoder(c)}
 	if err := json.Unmarshal(line, &req); err != nil || req.Version != Version {
 		w.write(frame{Stderr: fmt.Sprintf("tidings: the server speaks control protocol %d; this request is not one (%v)\n", Version, err)})
 		w.exit(2)
 		return
 	}
+	if req.Who {
+		info := s.info
+		w.write(frame{Who: &info})
+		w.exit(0)
+		return
+	}
+	s.mu.Lock()
+	if s.closing {
+		// Shutting down: run nothing, so that the client knows it may
+		// run the command elsewhere.
+		s.mu.Unlock()
+		return
+	}
+	s.conns[c] = true
+	s.mu.Unlock()
+
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	// The client sends nothing after its request; a read returning means it
@@ -170,13 +290,19 @@ func (s *Server) serveConn(c net.Conn) {
 		io.Copy(io.Discard, c)
 		cancel()
 	}()
-	s.log.Info("command", "argv", req.Argv)
+	start := time.Now()
+	s.log.Info("command", "argv", req.Argv, "pid", pid)
+	if w.write(frame{Started: true}) != nil {
+		return
+	}
 	out := Streams{
 		Stdout:   streamWriter{w, false},
 		Stderr:   streamWriter{w, true},
 		Progress: func(p Progress) { w.write(frame{Progress: &p}) },
 	}
-	w.exit(s.run(ctx, req, out))
+	code := s.run(ctx, req, out)
+	s.log.Debug("command done", "argv", req.Argv, "exit", code, "duration", time.Since(start).Round(time.Millisecond))
+	w.exit(code)
 }
 
 // run calls the handler, turning a panic into a failed command rather than
@@ -228,66 +354,4 @@ func (s streamWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// interruptGrace is how long a cancelled client waits for the command to
-// wind down and report.
-const interruptGrace = 5 * time.Second
-
-// Run sends req to the server at path and copies what the command writes to
-// out, returning the command's exit code. ErrNoServer means no server
-// answered and nothing was run. Cancelling ctx stops the command; Run then
-// still returns its exit code if the command ends within a few seconds.
-func Run(ctx context.Context, path string, req Request, out Streams) (int, error) {
-	req.Version = Version
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOTSOCK) {
-			return 0, ErrNoServer
-		}
-		return 0, fmt.Errorf("control: connect %s: %w", path, err)
-	}
-	defer c.Close()
-	// On cancellation, closing our sending side tells the server to stop
-	// the command; its last words (a summary, the exit code) still come
-	// back, unless it takes longer than interruptGrace.
-	stop := context.AfterFunc(ctx, func() {
-		if uc, ok := c.(*net.UnixConn); ok && uc.CloseWrite() == nil {
-			time.AfterFunc(interruptGrace, func() { c.Close() })
-			return
-		}
-		c.Close()
-	})
-	defer stop()
-
-	data, err := json.Marshal(req)
-	if err != nil {
-		return 0, fmt.Errorf("control: %w", err)
-	}
-	if _, err := c.Write(append(data, '\n')); err != nil {
-		return 0, fmt.Errorf("control: send request: %w", err)
-	}
-	dec := json.NewDecoder(bufio.NewReader(c))
-	for {
-		var f frame
-		if err := dec.Decode(&f); err != nil {
-			if ctx.Err() != nil {
-				return 0, fmt.Errorf("control: interrupted: %w", ctx.Err())
-			}
-			return 0, fmt.Errorf("control: the server ended the command without an exit code: %w", err)
-		}
-		switch {
-		case f.Exit != nil:
-			return *f.Exit, nil
-		case f.Progress != nil:
-			if out.Progress != nil {
-				out.Progress(*f.Progress)
-			}
-		case f.Stderr != "":
-			io.WriteString(out.Stderr, f.Stderr)
-		case f.Stdout != "":
-			io.WriteString(out.Stdout, f.Stdout)
-		}
-	}
 }

@@ -162,19 +162,20 @@ func run(ctx context.Context, argv []string, sys system) int {
 		fmt.Fprintf(sys.stderr, "tidings: %v\n", err)
 		return 1
 	}
+	base := newLogger(cfg.Log, sys.stderr, true)
 	e := &env{
 		ctx:      ctx,
 		cfg:      cfg,
 		stdout:   sys.stdout,
 		stderr:   sys.stderr,
 		cwd:      sys.cwd,
-		log:      newLogger(cfg.Log, sys.stderr, true),
+		log:      base.With("component", "admin"),
 		progress: func(control.Progress) {},
 	}
 	if inv.cmd.where == standalone {
 		return finish(e, inv, inv.run(e, inv.args))
 	}
-	return runStoreCommand(e, inv, argv, sys)
+	return runStoreCommand(e, base, inv, argv, sys)
 }
 
 // finish reports a command's error and turns it into an exit code.

@@ -16,11 +16,6 @@ import (
 	"github.com/tidings/tidings/store"
 )
 
-// storeOpenTimeout is how long a command waits for the database lock when
-// no server answers: long enough to ride out another short command, short
-// enough to say promptly that something else holds it.
-const storeOpenTimeout = 3 * time.Second
-
 // env is everything a command implementation may use. The same command
 // code gets an env built by its own process (database opened locally) or by
 // the server (its open store, output streamed back over the socket).
@@ -56,10 +51,12 @@ func (e *env) writeJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// runStoreCommand runs a command that needs the database: in the server if
-// one answers on the control socket, else here with the database opened
-// directly.
-func runStoreCommand(e *env, inv *invocation, argv []string, sys system) int {
+// runStoreCommand runs a command that needs the database: in the process
+// that holds it if one answers on the control socket, else here, with the
+// database opened directly and the control socket served to others until
+// the command and theirs have ended. base is the logger for the store and
+// the pipeline.
+func runStoreCommand(e *env, base *slog.Logger, inv *invocation, argv []string, sys system) int {
 	bar := newProgressBar(sys.stderr, sys.tty)
 	stdout, stderr := bar.wrap(sys.stdout), bar.wrap(sys.stderr)
 	streams := control.Streams{Stdout: stdout, Stderr: stderr, Progress: bar.update}
@@ -69,7 +66,7 @@ func runStoreCommand(e *env, inv *invocation, argv []string, sys system) int {
 	if err == nil {
 		return code
 	}
-	if errors.Is(err, context.Canceled) {
+	if e.ctx.Err() != nil {
 		fmt.Fprintln(sys.stderr, "tidings: interrupted")
 		return 1
 	}
@@ -78,28 +75,23 @@ func runStoreCommand(e *env, inv *invocation, argv []string, sys system) int {
 		return 1
 	}
 
-	st, err := store.Open(e.cfg.DBPath(), store.Options{Timeout: storeOpenTimeout, Logger: e.log})
-	if errors.Is(err, store.ErrLocked) {
-		// A server may have opened the database and not yet its socket.
-		code, rerr := control.Run(e.ctx, e.cfg.SocketPath(), req, streams)
-		bar.finish()
-		if rerr == nil {
-			return code
-		}
-		fmt.Fprintf(sys.stderr, "tidings: the database %s is in use by another process, and no tidings server answers on %s\n",
-			e.cfg.DBPath(), e.cfg.SocketPath())
-		return 1
-	}
+	st, code, err := openForCommand(e, base, req, streams, bar.finish)
 	if err != nil {
 		fmt.Fprintf(sys.stderr, "tidings: %v\n", err)
 		return 1
 	}
+	if st == nil {
+		return code // another process ran it
+	}
 	e.st = st
-	e.pipe = newPipeline(st, e.cfg, e.log)
+	e.pipe = newPipeline(st, e.cfg, base)
 	e.progress = bar.update
 	e.stdout, e.stderr = stdout, stderr
+	h := &controlHandler{cfg: e.cfg, st: st, pipe: e.pipe, log: e.log}
+	release := serveWhileRunning(e, base, h, holderName(argv), stderr)
 	code = finish(e, inv, inv.run(e, inv.args))
 	bar.finish()
+	release()
 	if err := st.Close(); err != nil {
 		fmt.Fprintf(sys.stderr, "tidings: close database: %v\n", err)
 		if code == 0 {

@@ -182,27 +182,60 @@ func (in *instance) Kill() {
 // status (-1 when a signal ended it).
 func (in *instance) signal(sig syscall.Signal) int {
 	in.t.Helper()
+	in.Signal(sig)
+	code, exited := in.WaitExit(60 * time.Second)
+	if !exited {
+		in.mu.Lock()
+		cmd, done := in.srv, in.done
+		in.mu.Unlock()
+		cmd.Process.Kill()
+		<-done
+		in.WaitExit(0)
+		in.t.Fatalf("serve did not exit within 60s of %v:\n%s", sig, in.log.String())
+	}
+	return code
+}
+
+// Signal sends sig to serve and returns at once.
+func (in *instance) Signal(sig syscall.Signal) {
+	in.t.Helper()
+	in.mu.Lock()
+	cmd := in.srv
+	in.mu.Unlock()
+	if cmd == nil {
+		in.t.Fatal("serve is not running")
+	}
+	cmd.Process.Signal(sig)
+}
+
+// WaitExit waits up to d for serve to end and returns its exit status (-1
+// when a signal ended it); exited is false if it still runs.
+func (in *instance) WaitExit(d time.Duration) (code int, exited bool) {
+	in.t.Helper()
 	in.mu.Lock()
 	cmd, done := in.srv, in.done
 	in.mu.Unlock()
 	if cmd == nil {
 		in.t.Fatal("serve is not running")
 	}
-	cmd.Process.Signal(sig)
 	select {
 	case <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		in.t.Fatalf("serve did not exit within 60s of %v:\n%s", sig, in.log.String())
+	default:
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-done:
+		case <-timer.C:
+			return 0, false
+		}
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.srv = nil
 	if in.exit != nil {
-		return in.exit.ExitCode()
+		return in.exit.ExitCode(), true
 	}
-	return 0
+	return 0, true
 }
 
 // Log is everything serve has written so far, across restarts.

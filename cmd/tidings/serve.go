@@ -6,13 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"runtime/debug"
+	"sync"
 	"time"
 
-	"github.com/tidings/tidings/config"
 	"github.com/tidings/tidings/control"
 	"github.com/tidings/tidings/mailin"
 	"github.com/tidings/tidings/store"
@@ -70,7 +69,15 @@ func serve(e *env) error {
 
 	st, err := store.Open(cfg.DBPath(), store.Options{Timeout: storeOpenTimeout, Logger: base})
 	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("serve: the database %s is in use by another process (is another tidings serve running?)", cfg.DBPath())
+		// Serve does not wait for another holder: it may be an import of
+		// hours, or another serve. Say who it is and let the operator
+		// (or the service manager, on its next restart) decide.
+		info, werr := control.Who(e.ctx, cfg.SocketPath())
+		if werr != nil {
+			return fmt.Errorf("serve: the database %s is in use by another process (is another tidings serve running?)", cfg.DBPath())
+		}
+		return fmt.Errorf("serve: the database %s is in use by another process: %s (pid %d, running since %s); start serve once it has finished",
+			cfg.DBPath(), info.Holder, info.PID, info.Since.Local().Format(time.DateTime))
 	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -84,8 +91,8 @@ func serve(e *env) error {
 
 	// The control socket is up before SMTP accepts, so that whoever sees the
 	// SMTP port answer can also run admin commands.
-	h := &controlHandler{cfg: cfg, st: st, pipe: pipe, log: base}
-	ctl, err := control.Listen(cfg.SocketPath(), h.handle, base)
+	h := &controlHandler{cfg: cfg, st: st, pipe: pipe, log: base.With("component", "admin")}
+	ctl, err := control.Listen(cfg.SocketPath(), h.handle, &control.Options{Logger: base, Holder: "tidings serve"})
 	if err != nil {
 		closeStore()
 		return fmt.Errorf("serve: %w", err)
@@ -130,51 +137,31 @@ func serve(e *env) error {
 	case runErr = <-errc:
 		log.Error("server failed, shutting down", "error", runErr)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	// Admin commands are cancelled (they stop between batches) while SMTP
-	// sessions finish the message they are in.
-	if err := ctl.Shutdown(ctx); err != nil {
-		log.Warn("admin commands cut off", "error", err)
-	}
-	if err := smtpSrv.Shutdown(ctx); err != nil {
-		log.Warn("smtp sessions cut off", "error", err)
-	}
+	// SMTP and the control socket stop together, each with a grace of its
+	// own, so that a slow admin command (or an idle connection to the
+	// socket) neither delays SMTP's stop nor eats its grace. SMTP stops
+	// accepting at once; sessions inside a message finish it. Admin
+	// commands are cancelled and stop between batches.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := smtpSrv.Shutdown(ctx); err != nil {
+			log.Warn("smtp sessions cut off", "error", err)
+		}
+	})
+	wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := ctl.Shutdown(ctx); err != nil {
+			log.Warn("admin commands cut off", "error", err)
+		}
+	})
+	wg.Wait()
 	closeStore()
 	log.Info("stopped")
 	if runErr != nil {
 		return fmt.Errorf("serve: %w", runErr)
 	}
 	return nil
-}
-
-// controlHandler runs commands that arrive on the control socket against
-// the server's open store.
-type controlHandler struct {
-	cfg  *config.Config
-	st   *store.Store
-	pipe *mailin.Pipeline
-	log  *slog.Logger
-}
-
-func (h *controlHandler) handle(ctx context.Context, req control.Request, out control.Streams) int {
-	e := &env{
-		ctx:      ctx,
-		cfg:      h.cfg,
-		st:       h.st,
-		pipe:     h.pipe,
-		stdout:   out.Stdout,
-		stderr:   out.Stderr,
-		progress: out.Progress,
-		cwd:      req.Cwd,
-		log:      h.log,
-	}
-	inv, err := parseCommandLine(req.Argv)
-	if err != nil {
-		return finish(e, inv, err)
-	}
-	if inv.cmd.where != inStore {
-		return finish(e, inv, fmt.Errorf("%s does not run inside the server", inv.cmd.name))
-	}
-	return finish(e, inv, inv.run(e, inv.args))
 }
