@@ -19,7 +19,7 @@ import (
 
 // schemaVersion is the layout this code reads and writes. Open migrates older
 // files forward step by step (see migrations) and refuses newer ones.
-const schemaVersion = 1
+const schemaVersion = 2
 
 var (
 	bMeta        = []byte("meta")
@@ -34,9 +34,9 @@ var (
 	bTIndex      = []byte("thread_index")
 	bRedirects   = []byte("thread_redirects")
 	bUnthreaded  = []byte("unthreaded")
-
-	allBuckets = [][]byte{bMeta, bTeams, bTeamAddr, bMembers, bMessages, bNodes,
-		bThreadNodes, bThreads, bSubjects, bTIndex, bRedirects, bUnthreaded}
+	bOutbox      = []byte("outbox")
+	bOutboxDue   = []byte("outbox_due")
+	bDigests     = []byte("digests")
 
 	keySchema = []byte("schema")
 )
@@ -113,14 +113,21 @@ func Open(path string, opts Options) (*Store, error) {
 // migrations[i] brings a file from schema version i to i+1. Version 0 is a new,
 // empty file.
 var migrations = []func(*bolt.Tx) error{
-	func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
+	createBuckets(bMeta, bTeams, bTeamAddr, bMembers, bMessages, bNodes, bThreadNodes, bThreads,
+		bSubjects, bTIndex, bRedirects, bUnthreaded),
+	// 1 -> 2: the outbox and the digest scheduler's state.
+	createBuckets(bOutbox, bOutboxDue, bDigests),
+}
+
+func createBuckets(names ...[]byte) func(*bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
+		for _, b := range names {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
+				return fmt.Errorf("create bucket %s: %w", b, err)
 			}
 		}
 		return nil
-	},
+	}
 }
 
 func (s *Store) migrate() error {

@@ -26,6 +26,7 @@ type Member struct {
 	Days    string            `json:"days"`  // working days, e.g. "mon-fri" or "mon,tue,thu"
 	Teams   map[string]string `json:"teams"` // team name -> mode
 	Joined  time.Time         `json:"joined"`
+	Muted   []uint64          `json:"muted,omitempty"` // thread IDs left out of their digests
 }
 
 // Attachment describes one attached file of a message.

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DigestState is where a member's digests stand. The scheduler claims a
+// due slot, queues its digest and advances the cursor in one transaction,
+// so that no crash sends a slot twice or skips content.
+type DigestState struct {
+	Member string `json:"member"`
+	// Cursor is the last message sequence number covered: the next digest
+	// holds what came after it.
+	Cursor uint64 `json:"cursor"`
+	// LastDue is the due instant (UTC) of the last slot claimed, sent or
+	// not; zero before the first.
+	LastDue time.Time `json:"last_due,omitempty"`
+	// LastOut is the outbox ID of the last digest queued, if any.
+	LastOut uint64 `json:"last_out,omitempty"`
+}
+
+// DigestState returns the member's state; ok is false before their first
+// digest.
+func (t *Tx) DigestState(member string) (s DigestState, ok bool, err error) {
+	ok, err = getJSON(t.b(bDigests), []byte(strings.ToLower(member)), &s)
+	if err != nil {
+		err = fmt.Errorf("digest state %s: %w", member, err)
+	}
+	return s, ok, err
+}
+
+// PutDigestState records the member's state.
+func (t *Tx) PutDigestState(s DigestState) error {
+	s.Member = strings.ToLower(s.Member)
+	return putJSON(t.b(bDigests), []byte(s.Member), s)
+}
+
+var keySecret = []byte("secret")
+
+// Secret returns the instance's secret for signing reply addresses and
+// links, creating 32 random bytes on first use.
+func (t *Tx) Secret() ([]byte, error) {
+	if v := t.b(bMeta).Get(keySecret); len(v) == 32 {
+		return bytes.Clone(v), nil
+	}
+	if !t.tx.Writable() {
+		return nil, fmt.Errorf("store: no secret yet: %w", ErrNotFound)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("store: make secret: %w", err)
+	}
+	return secret, t.b(bMeta).Put(keySecret, secret)
+}
