@@ -150,7 +150,7 @@ func serveWhileRunning(e *env, base *slog.Logger, h *controlHandler, holder stri
 	return func() {
 		note := time.AfterFunc(drainNote, func() {
 			if n := ctl.Running(); n > 0 {
-				fmt.Fprintf(w, "tidings: waiting for %d commands of other tidings processes to finish\n", n)
+				fmt.Fprintf(w, "tidings: waiting for commands of other tidings processes to finish (%d)\n", n)
 			}
 		})
 		err := ctl.Drain(e.ctx)

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"runtime/debug"
 	"sync"
 	"time"
 
+	"github.com/tidings/tidings/config"
 	"github.com/tidings/tidings/control"
 	"github.com/tidings/tidings/mailin"
 	"github.com/tidings/tidings/store"
@@ -103,18 +105,7 @@ func serve(e *env) error {
 		closeStore()
 		return fmt.Errorf("serve: cannot listen for SMTP on %s: %w", cfg.SMTP.Listen, err)
 	}
-	smtpSrv := mailin.NewSMTPServer(pipe, mailin.SMTPOptions{
-		Listen:          cfg.SMTP.Listen,
-		Domain:          cfg.Domain,
-		TLS:             tlsConf,
-		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
-		MaxRecipients:   cfg.SMTP.MaxRecipients,
-		MaxLineLength:   cfg.SMTP.MaxLineLength,
-		ReadTimeout:     cfg.SMTP.ReadTimeout,
-		WriteTimeout:    cfg.SMTP.WriteTimeout,
-		MaxConnections:  cfg.SMTP.MaxConnections,
-		Logger:          base,
-	})
+	smtpSrv := mailin.NewSMTPServer(pipe, smtpOptions(cfg, tlsConf, base))
 
 	errc := make(chan error, 2)
 	go func() {
@@ -164,4 +155,20 @@ func serve(e *env) error {
 		return fmt.Errorf("serve: %w", runErr)
 	}
 	return nil
+}
+
+// smtpOptions are the SMTP server's options from the configuration.
+func smtpOptions(cfg *config.Config, tlsConf *tls.Config, log *slog.Logger) mailin.SMTPOptions {
+	return mailin.SMTPOptions{
+		Listen:          cfg.SMTP.Listen,
+		Domain:          cfg.Domain,
+		TLS:             tlsConf,
+		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
+		MaxRecipients:   cfg.SMTP.MaxRecipients,
+		MaxLineLength:   cfg.SMTP.MaxLineLength,
+		ReadTimeout:     cfg.SMTP.ReadTimeout,
+		WriteTimeout:    cfg.SMTP.WriteTimeout,
+		MaxConnections:  cfg.SMTP.MaxConnections,
+		Logger:          log,
+	}
 }
