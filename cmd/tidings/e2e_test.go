@@ -414,7 +414,7 @@ func TestServeErrors(t *testing.T) {
 		in := newInstance(t)
 		in.Start()
 		r := in.Run("serve")
-		if r.Code != 1 || !strings.Contains(r.Stderr, "in use by another process") {
+		if r.Code != 1 || !strings.Contains(r.Stderr, "in use by another process: tidings serve (pid ") || strings.Contains(r.Stderr, "once it has finished") {
 			t.Errorf("second serve: exit %d, stderr %q", r.Code, r.Stderr)
 		}
 		in.Stop()

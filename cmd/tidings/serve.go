@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,8 +79,12 @@ func serve(e *env) error {
 		if werr != nil {
 			return fmt.Errorf("serve: the database %s is in use by another process (is another tidings serve running?)", cfg.DBPath())
 		}
-		return fmt.Errorf("serve: the database %s is in use by another process: %s (pid %d, running since %s); start serve once it has finished",
-			cfg.DBPath(), info.Holder, info.PID, info.Since.Local().Format(time.DateTime))
+		hint := "; start serve once it has finished"
+		if strings.HasPrefix(info.Holder, "tidings serve") {
+			hint = ""
+		}
+		return fmt.Errorf("serve: the database %s is in use by another process: %s (pid %d, running since %s)%s",
+			cfg.DBPath(), info.Holder, info.PID, info.Since.Local().Format(time.DateTime), hint)
 	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
