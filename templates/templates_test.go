@@ -1,0 +1,152 @@
+package templates
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func newRenderer(t *testing.T, dir string) *Renderer {
+	t.Helper()
+	r, err := New(dir)
+	if err != nil {
+		t.Fatalf("New(%q): %v", dir, err)
+	}
+	return r
+}
+
+func TestOverrideDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, DigestText), []byte("Custom for {{.Member}}: {{.Summary}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := newRenderer(t, dir)
+	d := sample()
+	text, html, err := r.Digest(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(text), "Custom for Ana: s\n"; got != want {
+		t.Errorf("text from the override = %q, want %q", got, want)
+	}
+	// The HTML template was not overridden: the embedded one is used.
+	if !strings.Contains(string(html), "<meta name=\"color-scheme\" content=\"light dark\">") {
+		t.Errorf("html is not the embedded template's:\n%s", html)
+	}
+}
+
+func TestOverrideRefusedEarly(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, file, body, want string
+	}{
+		{"parse error", DigestHTML, "{{range .Sections}}", "parse"},
+		{"unknown field", DigestText, "{{.Nope}}", "Nope"},
+		{"unknown field in a thread", DigestHTML, "{{range .Sections}}{{range .Threads}}{{.Colour}}{{end}}{{end}}", "Colour"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := New(dir)
+			if err == nil {
+				t.Fatal("New accepted a broken template")
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), dir) {
+				t.Errorf("error %q should name %q and the file in %s", err, tc.want, dir)
+			}
+		})
+	}
+}
+
+func TestMissingOverrideDirUsesEmbedded(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t, filepath.Join(t.TempDir(), "absent"))
+	text, _, err := r.Digest(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(text), "tidings · Monday 30 November 2026\n") {
+		t.Errorf("text does not start as the embedded template does:\n%s", text)
+	}
+}
+
+func TestDigestEscapesHostileText(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t, "")
+	d := sample()
+	th := &d.Sections[0].Threads[0]
+	th.Subject = `<script>alert("s")</script>`
+	th.Team = `"><img src=x onerror=alert(1)>`
+	th.Messages[0].From = `<b>Bo</b>`
+	th.Messages[0].Attachments[0].Name = `<iframe src=x>.pdf`
+	th.ReplyMailto = `javascript:alert(1)`
+	d.Member = "Ana & <Co>"
+	text, html, err := r.Digest(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(html)
+	for _, bad := range []string{"<script>", "<img src=x", "<b>Bo</b>", "<iframe", `href="javascript:`} {
+		if strings.Contains(h, bad) {
+			t.Errorf("html contains %q unescaped", bad)
+		}
+	}
+	for _, good := range []string{"&lt;script&gt;", "Ana &amp; &lt;Co&gt;", "&lt;b&gt;Bo&lt;/b&gt;"} {
+		if !strings.Contains(h, good) {
+			t.Errorf("html lacks %q", good)
+		}
+	}
+	// The text part is plain text: shown as written.
+	if !strings.Contains(string(text), `<script>alert("s")</script>`) {
+		t.Errorf("text part lost the subject:\n%s", text)
+	}
+}
+
+func TestTextRefsAreNumberedOnce(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t, "")
+	d := sample()
+	text, _, err := r.Digest(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(text)
+	// The thread URL is used twice (earlier messages, View thread): one number.
+	if n := strings.Count(s, "https://example.com/t/1"); n != 1 {
+		t.Errorf("thread URL listed %d times, want once:\n%s", n, s)
+	}
+	links := s[strings.LastIndex(s, "\nLinks:\n")+1:]
+	want := "Links:\n[1] https://example.com/t/1\n[2] mailto:eng+x@example.com\n[3] https://example.com/m\n[4] https://example.com/u\n"
+	if links != want {
+		t.Errorf("links = %q, want %q", links, want)
+	}
+	if !strings.Contains(s, "Reply [2] · View thread [1] · Mute [3]") {
+		t.Errorf("link line missing:\n%s", s)
+	}
+}
+
+func TestTextPartIsWrapped(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t, "")
+	d := sample()
+	long := strings.Repeat("Grüße aus Köln, wo es heute wieder regnet und niemand überrascht ist. ", 6)
+	d.Summary = long
+	d.Sections[0].Threads[0].Subject = long
+	d.Sections[0].Threads[0].Participants = strings.Repeat("Zoë Ångström, ", 12) + "Jürgen"
+	d.Sections[0].Threads[0].Messages[0].Text = long + "\n\n" + strings.Repeat("日本語のテキストは空白なしで書かれます。", 8)
+	text, _, err := r.Digest(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(text), "\n") {
+		if textWidth(line) > Width && len(strings.Fields(line)) > 1 && !strings.HasPrefix(line, "[") {
+			t.Errorf("line of %d columns: %q", textWidth(line), line)
+		}
+	}
+}
