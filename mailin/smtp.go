@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,15 +20,16 @@ import (
 
 // Defaults of SMTPOptions.
 const (
-	DefaultSMTPListen        = "127.0.0.1:2525"
-	DefaultMaxMessageBytes   = 25 << 20
-	DefaultMaxRecipients     = 50
-	DefaultMaxLineLength     = 2000 // twice the RFC 5321 §4.5.3.1.6 limit, as go-smtp does
-	DefaultSMTPReadTimeout   = 5 * time.Minute
-	DefaultSMTPWriteTimeout  = time.Minute
-	DefaultMaxConnections    = 200
-	DefaultMaxBadRecipients  = 20
-	DefaultSMTPShutdownGrace = 30 * time.Second
+	DefaultSMTPListen          = "127.0.0.1:2525"
+	DefaultMaxMessageBytes     = 25 << 20
+	DefaultMaxRecipients       = 50
+	DefaultMaxLineLength       = 2000 // twice the RFC 5321 §4.5.3.1.6 limit, as go-smtp does
+	DefaultSMTPReadTimeout     = 5 * time.Minute
+	DefaultSMTPWriteTimeout    = time.Minute
+	DefaultMaxConnections      = 200
+	DefaultMaxConnectionsPerIP = 20
+	DefaultMaxBadRecipients    = 20
+	DefaultSMTPShutdownGrace   = 30 * time.Second
 
 	// minLineLength is the longest text line (with CRLF) RFC 5321
 	// §4.5.3.1.6 obliges every server to take.
@@ -65,6 +67,10 @@ type SMTPOptions struct {
 	// MaxConnections is how many connections are served at once (default
 	// 200). Beyond it a connection gets a 421 line and is closed.
 	MaxConnections int
+	// MaxConnectionsPerIP is how many of those may come from one IPv4
+	// address, or one IPv6 /64 (default 20); beyond it a connection gets
+	// 421 4.7.0 and is closed. Loopback is counted like any address.
+	MaxConnectionsPerIP int
 	// MaxBadRecipients is how many unknown recipients one connection may try
 	// (default 20); the next one is answered 421 and the connection closed.
 	MaxBadRecipients int
@@ -104,6 +110,9 @@ func (o *SMTPOptions) applyDefaults() {
 	if o.MaxConnections <= 0 {
 		o.MaxConnections = DefaultMaxConnections
 	}
+	if o.MaxConnectionsPerIP <= 0 {
+		o.MaxConnectionsPerIP = DefaultMaxConnectionsPerIP
+	}
 	if o.MaxBadRecipients <= 0 {
 		o.MaxBadRecipients = DefaultMaxBadRecipients
 	}
@@ -135,9 +144,10 @@ type SMTPServer struct {
 	nextID   atomic.Uint64
 
 	closing   atomic.Bool // set by Shutdown and Close; read under mu or lock-free
-	mu        sync.Mutex  // guards listeners and conns against closing
+	mu        sync.Mutex  // guards listeners, conns and perIP against closing
 	listeners []*smtpListener
 	conns     map[*smtpConn]struct{}
+	perIP     map[netip.Addr]int // connections by ipKey
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed once every connection has ended, or on Close
@@ -159,6 +169,7 @@ func NewSMTPServer(p *Pipeline, opts SMTPOptions) *SMTPServer {
 		cancel:   cancel,
 		idPrefix: hex.EncodeToString(rnd[:]),
 		conns:    make(map[*smtpConn]struct{}),
+		perIP:    make(map[netip.Addr]int),
 		stopped:  make(chan struct{}),
 	}
 	srv := smtp.NewServer(&backend{s: s})
@@ -311,18 +322,56 @@ func (s *SMTPServer) track(c net.Conn) (*smtpConn, error) {
 	if s.closing.Load() {
 		return nil, errShuttingDown
 	}
+	ip, hasIP := ipKey(c.RemoteAddr())
+	if hasIP && s.perIP[ip] >= s.opts.MaxConnectionsPerIP {
+		return nil, errTooManyFromIP
+	}
 	if len(s.conns) >= s.opts.MaxConnections {
 		return nil, errTooManyConnections
 	}
-	sc := &smtpConn{Conn: c, s: s, id: s.newConnID()}
+	sc := &smtpConn{Conn: c, s: s, id: s.newConnID(), ip: ip}
 	s.conns[sc] = struct{}{}
+	if hasIP {
+		s.perIP[ip]++
+	}
 	return sc, nil
 }
 
 func (s *SMTPServer) forget(c *smtpConn) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.conns[c]; !ok {
+		return
+	}
 	delete(s.conns, c)
-	s.mu.Unlock()
+	if c.ip.IsValid() {
+		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+			delete(s.perIP, c.ip)
+		}
+	}
+}
+
+// ipKey is what connections are counted by for MaxConnectionsPerIP: the
+// IPv4 address, or the IPv6 /64, since one IPv6 host commonly has a whole
+// /64 to pick addresses from.
+func ipKey(a net.Addr) (netip.Addr, bool) {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	ip, ok := netip.AddrFromSlice(ta.IP)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, err := ip.Prefix(64)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		ip = p.Addr()
+	}
+	return ip, true
 }
 
 // refuse answers a connection that is not served with a 421 line and closes
@@ -369,6 +418,7 @@ type smtpConn struct {
 	net.Conn
 	s  *SMTPServer
 	id string
+	ip netip.Addr // ipKey of the remote address; zero when not counted
 
 	closeOnce sync.Once
 

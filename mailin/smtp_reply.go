@@ -12,6 +12,7 @@ import (
 var (
 	errShuttingDown         = errors.New("mailin: smtp server shutting down")
 	errTooManyConnections   = errors.New("mailin: too many smtp connections")
+	errTooManyFromIP        = errors.New("mailin: too many smtp connections from one address")
 	errTooManyBadRecipients = errors.New("mailin: too many unknown recipients")
 	errSmuggling            = errors.New("mailin: lone dot line with a bare CR or LF in DATA")
 	errSessionPanic         = errors.New("mailin: panic in smtp session")
@@ -66,6 +67,10 @@ func (s *SMTPServer) reply(err error) *smtp.SMTPError {
 		// RFC 3463 X.4.5: mail system congestion.
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 5},
 			Message: s.opts.Domain + " too many connections, try again later"}
+	case errors.Is(err, errTooManyFromIP):
+		// RFC 3463 X.7.0: other security or policy status.
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
+			Message: s.opts.Domain + " too many connections from your address, try again later"}
 	case errors.Is(err, smtp.ErrDataTooLarge):
 		// RFC 3463 X.3.4: message too big for system.
 		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"math/big"
 	"net"
+	"net/netip"
 	"net/textproto"
 	"strings"
 	"testing"
@@ -161,6 +162,88 @@ func TestSMTPMaxConnections(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("still refused after a connection ended: %q", line)
+		}
+	}
+}
+
+func TestSMTPMaxConnectionsPerIP(t *testing.T) {
+	t.Parallel()
+	e := newSMTPEnv(t, SMTPOptions{MaxConnectionsPerIP: 2})
+	first := dialRaw(t, e.addr)
+	dialRaw(t, e.addr)
+
+	// greeting dials from laddr and returns the first line, checking that a
+	// 421 is followed by the end of the connection.
+	greeting := func(laddr string) (string, error) {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(laddr)}}
+		c, err := d.Dial("tcp", e.addr)
+		if err != nil {
+			return "", err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		r := textproto.NewReader(bufio.NewReader(c))
+		line, err := r.ReadLine()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(line, "421") {
+			if _, err := r.ReadLine(); err == nil {
+				t.Error("connection left open after 421")
+			}
+		}
+		return line, nil
+	}
+	if line, err := greeting("127.0.0.1"); err != nil || !strings.HasPrefix(line, "421 4.7.0 ") {
+		t.Fatalf("third connection from 127.0.0.1 greeted with %q, %v; want 421 4.7.0", line, err)
+	}
+	// Another address has its own count. Not every system routes all of
+	// 127/8 to loopback.
+	if line, err := greeting("127.0.0.2"); err != nil {
+		t.Logf("no second loopback address: %v", err)
+	} else if !strings.HasPrefix(line, "220 ") {
+		t.Errorf("first connection from 127.0.0.2 greeted with %q", line)
+	}
+
+	// Once one leaves, the address may connect again.
+	first.cmd("QUIT", 221, "2.0.0")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		line, err := greeting("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(line, "220 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still refused after a connection ended: %q", line)
+		}
+	}
+}
+
+func TestIPKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		addr net.Addr
+		want string // "" when not counted
+	}{
+		{&net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 25}, "192.0.2.7"},
+		{&net.TCPAddr{IP: net.ParseIP("::ffff:192.0.2.7"), Port: 25}, "192.0.2.7"},
+		{&net.TCPAddr{IP: net.ParseIP("127.0.0.1")}, "127.0.0.1"},
+		{&net.TCPAddr{IP: net.ParseIP("2001:db8:1:2:aaaa::1")}, "2001:db8:1:2::"},
+		{&net.TCPAddr{IP: net.ParseIP("2001:db8:1:2:bbbb::9")}, "2001:db8:1:2::"},
+		{&net.TCPAddr{IP: net.ParseIP("2001:db8:1:3::1")}, "2001:db8:1:3::"},
+		{&net.UnixAddr{Name: "/run/x", Net: "unix"}, ""},
+		{&net.TCPAddr{}, ""},
+	}
+	for _, tt := range tests {
+		ip, ok := ipKey(tt.addr)
+		var got string
+		if ok {
+			got = ip.String()
+		}
+		if got != tt.want || ok != (ip != netip.Addr{}) {
+			t.Errorf("ipKey(%v) = %v, %v; want %q", tt.addr, ip, ok, tt.want)
 		}
 	}
 }

@@ -607,6 +607,7 @@ func TestSMTPReply(t *testing.T) {
 		{"timeout", fmt.Errorf("read: %w", &net.OpError{Op: "read", Err: timeoutError{}}), 421, smtp.EnhancedCode{4, 4, 2}},
 		{"shutting down", errShuttingDown, 421, smtp.EnhancedCode{4, 3, 2}},
 		{"too many connections", errTooManyConnections, 421, smtp.EnhancedCode{4, 4, 5}},
+		{"too many connections from one address", errTooManyFromIP, 421, smtp.EnhancedCode{4, 7, 0}},
 		{"too many bad recipients", errTooManyBadRecipients, 421, smtp.EnhancedCode{4, 7, 0}},
 		{"store closed", fmt.Errorf("store: %w", store.ErrClosed), 451, smtp.EnhancedCode{4, 3, 0}},
 		{"other smtp error", &smtp.SMTPError{Code: 554, Message: "x"}, 451, smtp.EnhancedCode{4, 3, 0}},
