@@ -22,14 +22,17 @@ import "bytes"
 // is taken as one message with that dot missing; nothing is split.
 //
 // The start of the body counts as following a CRLF (that of the DATA line),
-// and its end as a CRLF. raw is returned as is when it needs no change.
+// and its end as a CRLF. raw is returned as is when it needs no change, and
+// rewritten in place when its capacity has room for the added CRs or LFs;
+// otherwise the result is a new buffer and raw is left unchanged.
 func normalizeBody(raw []byte) (out []byte, smuggled bool) {
 	const (
 		eolCRLF = iota
 		eolBare
 	)
+	// First pass: find smuggling and count the bytes the rewrite adds.
 	prev := eolCRLF
-	var dst []byte // nil until the first bare line ending
+	added := 0
 	i := 0
 	for i < len(raw) {
 		j := bytes.IndexAny(raw[i:], "\r\n")
@@ -38,33 +41,56 @@ func normalizeBody(raw []byte) (out []byte, smuggled bool) {
 			if prev == eolBare && string(raw[i:]) == "." {
 				smuggled = true
 			}
-			if dst != nil {
-				dst = append(dst, raw[i:]...)
-			}
 			break
 		}
 		j += i
-		line := raw[i:j]
 		eol, next := eolBare, j+1
 		if raw[j] == '\r' && j+1 < len(raw) && raw[j+1] == '\n' {
 			eol, next = eolCRLF, j+2
 		}
-		if string(line) == "." && (prev == eolBare || eol == eolBare) {
+		if string(raw[i:j]) == "." && (prev == eolBare || eol == eolBare) {
 			smuggled = true
 		}
-		if eol == eolBare && dst == nil {
-			dst = make([]byte, 0, len(raw)+len(raw)/16+2)
-			dst = append(dst, raw[:i]...)
-		}
-		if dst != nil {
-			dst = append(dst, line...)
-			dst = append(dst, '\r', '\n')
+		if eol == eolBare {
+			added++ // a lone CR or LF becomes CRLF
 		}
 		prev = eol
 		i = next
 	}
-	if dst == nil {
+	if added == 0 {
 		return raw, smuggled
 	}
-	return dst, smuggled
+	n := len(raw) + added
+	if cap(raw) >= n {
+		out = raw[:n]
+	} else {
+		out = make([]byte, n)
+		copy(out, raw)
+	}
+	expandLineEndings(out, len(raw))
+	return out, smuggled
+}
+
+// expandLineEndings rewrites the first m bytes of b, which has room for
+// exactly the CRs and LFs to be added, so that every line ending is CRLF.
+// It works from the end backwards, so that nothing is overwritten before it
+// is read, and stops once the rest is already in place.
+func expandLineEndings(b []byte, m int) {
+	w, r := len(b), m // write before w; read before r
+	for w > r {
+		i := bytes.LastIndexAny(b[:r], "\r\n")
+		// The text after the line ending moves up by w-r.
+		seg := r - (i + 1)
+		copy(b[w-seg:w], b[i+1:r])
+		w -= seg
+		// Every ending found is bare but the LF of a CRLF; a CR found here
+		// was not followed by LF (that LF would have been found first).
+		// i >= 0 while w > r: there is a bare ending left to widen.
+		r = i
+		if b[i] == '\n' && i > 0 && b[i-1] == '\r' {
+			r = i - 1
+		}
+		b[w-2], b[w-1] = '\r', '\n'
+		w -= 2
+	}
 }

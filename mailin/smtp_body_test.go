@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 )
 
@@ -50,7 +51,17 @@ func FuzzNormalizeBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
+		in = slices.Clip(in) // no room: normalizeBody leaves in unchanged
 		out, smuggled := normalizeBody(in)
+		// With room for the added bytes, the rewrite in place gives the same.
+		roomy := append(make([]byte, 0, 2*len(in)), in...)
+		inPlace, smuggled3 := normalizeBody(roomy)
+		if !bytes.Equal(inPlace, out) || smuggled3 != smuggled {
+			t.Fatalf("in place %q -> %q, %v; want %q, %v", in, inPlace, smuggled3, out, smuggled)
+		}
+		if len(out) > len(in) && &inPlace[0] != &roomy[0] {
+			t.Fatalf("%q rewritten into a new buffer although it had room", in)
+		}
 		// Every CR is followed by LF and every LF preceded by CR.
 		for i, c := range out {
 			if c == '\r' && (i+1 == len(out) || out[i+1] != '\n') || c == '\n' && (i == 0 || out[i-1] != '\r') {
