@@ -1,19 +1,47 @@
 package mailin
 
-import "strings"
+import (
+	netmail "net/mail"
+	"strings"
+)
 
-// parseAddressList reads an address list field (From, To, Cc) as real
-// mail writes it (RFC 5322 §3.4 and its obsolete forms, and worse): groups
-// are flattened, comments give a name when there is no phrase, addresses
-// without brackets or commas between them are split, and display names are
-// decoded after the structure is known, so an encoded word that decodes to
-// "<" or "," cannot change it. Addresses are lower-cased. hint is the
-// charset for raw 8-bit bytes (see unfoldHint).
-func parseAddressList(v []byte, hint string) []Address {
-	if v == nil {
+// addressParser reads address lists with net/mail, decoding encoded words
+// in display names with wordDecoder. It is only ever read.
+var addressParser = netmail.AddressParser{WordDecoder: &wordDecoder}
+
+// parseAddressList reads an address list field (From, To, Cc; RFC 5322
+// §3.4) with net/mail; groups are flattened and addresses lower-cased.
+// hint is the charset for raw 8-bit bytes (see toUTF8Hint).
+func parseAddressList(v, hint string) []Address {
+	s := toUTF8Hint(v, hint)
+	if strings.TrimSpace(s) == "" {
 		return nil
 	}
-	s := unfoldHint(v, hint)
+	if strings.Contains(s, "=?") && strings.IndexByte(s, '"') >= 0 {
+		// Fallback: net/mail leaves encoded words inside quotes alone (RFC
+		// 2047 §5 forbids them there), and many clients put them there.
+		return lenientAddressList(s)
+	}
+	list, err := addressParser.ParseList(s)
+	if err != nil {
+		return lenientAddressList(s)
+	}
+	out := make([]Address, 0, len(list))
+	for _, a := range list {
+		if addr := cleanAddr(a.Address); addr != "" {
+			out = append(out, Address{Name: cleanName(a.Name), Addr: addr})
+		}
+	}
+	return out
+}
+
+// lenientAddressList is the fallback for lists net/mail refuses whole, as
+// real mail writes them (the obsolete forms of RFC 5322 §4.4, and worse):
+// comments give a name when there is no phrase, addresses without
+// brackets or commas between them are split, bare local names are kept,
+// and display names are decoded after the structure is known, so an
+// encoded word that decodes to "<" or "," cannot change it.
+func lenientAddressList(s string) []Address {
 	var out []Address
 	var seg addrSegment
 	segStart := 0
@@ -64,7 +92,7 @@ func parseAddressList(v []byte, hint string) []Address {
 			if strings.HasPrefix(s[i:], "=?") {
 				// An encoded word is one atom, whatever it holds: senders
 				// leave ",", ":" and "<" unencoded in them.
-				if _, _, _, n, ok := splitWord(s[i:]); ok {
+				if n, ok := wordLen(s[i:]); ok {
 					seg.appendText(s, i, i+n)
 					i += n
 					continue
@@ -217,7 +245,13 @@ func joinWords(words []addrWord) string {
 // many clients send them), control characters, and the single quotes
 // Outlook puts around names.
 func decodeName(s string) string {
-	s = cleanLine(decodeWords(s))
+	return cleanName(decodeWords(s))
+}
+
+// cleanName removes control characters and the single quotes Outlook puts
+// around names.
+func cleanName(s string) string {
+	s = cleanLine(s)
 	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
 		s = strings.TrimSpace(s[1 : len(s)-1])
 	}
@@ -281,35 +315,6 @@ func readQuoted(s string) (string, int) {
 		default:
 			sb.WriteByte(s[i])
 		}
-	}
-	return sb.String(), len(s)
-}
-
-// readComment reads a (possibly nested) comment at the start of s,
-// returning its text without the outer parentheses and the bytes consumed.
-func readComment(s string) (string, int) {
-	depth := 0
-	var sb strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			if i+1 < len(s) {
-				i++
-				sb.WriteByte(s[i])
-			}
-			continue
-		case '(':
-			depth++
-			if depth == 1 {
-				continue
-			}
-		case ')':
-			depth--
-			if depth == 0 {
-				return sb.String(), i + 1
-			}
-		}
-		sb.WriteByte(s[i])
 	}
 	return sb.String(), len(s)
 }

@@ -7,23 +7,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/charset"
-	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/ianaindex"
 )
-
-// cp1252 maps the bytes 0x80–0x9F of Windows-1252 to runes; the five bytes
-// it leaves undefined become U+FFFD so that they are visible, not lost.
-var cp1252 = [32]rune{
-	'€', '\ufffd', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\ufffd', 'Ž', '\ufffd',
-	'\ufffd', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\ufffd', 'ž', 'Ÿ',
-}
-
-func cp1252Rune(c byte) rune {
-	if c >= 0x80 && c < 0xa0 {
-		return cp1252[c-0x80]
-	}
-	return rune(c)
-}
 
 // toUTF8 returns b as a string of valid UTF-8: valid UTF-8 sequences are
 // kept and every byte that is not part of one is read as Windows-1252 (a
@@ -38,7 +24,7 @@ func toUTF8(b []byte) string {
 	for len(b) > 0 {
 		r, n := utf8.DecodeRune(b)
 		if r == utf8.RuneError && n <= 1 {
-			sb.WriteRune(cp1252Rune(b[0]))
+			sb.WriteRune(charmap.Windows1252.DecodeByte(b[0]))
 			b = b[1:]
 			continue
 		}
@@ -48,69 +34,59 @@ func toUTF8(b []byte) string {
 	return sb.String()
 }
 
-// decodeCharset converts b from the named charset to UTF-8. known is false
-// when the charset is not one we can decode: the text is then read as
-// UTF-8/Windows-1252 by toUTF8 rather than lost.
+// validUTF8 is toUTF8 for a header value.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return toUTF8([]byte(s))
+}
+
+// toUTF8Hint is validUTF8 for text whose raw 8-bit bytes, when they are
+// not UTF-8, are most likely in charset hint: the charset of the message's
+// text, which senders of raw 8-bit headers use for those too.
+func toUTF8Hint(s, hint string) string {
+	if hint == "" || utf8.ValidString(s) {
+		return validUTF8(s)
+	}
+	out, _ := decodeCharset(hint, []byte(s))
+	return out
+}
+
+// decodeCharset converts b from charset cs to UTF-8 with go-message's
+// charset package. known is false when it does not know the charset: the
+// text is then read by toUTF8 rather than lost.
 func decodeCharset(cs string, b []byte) (s string, known bool) {
-	n := normCharset(cs)
-	switch n {
-	case "", "us-ascii", "ascii", "utf-8", "utf8", "unicode-1-1-utf-8", "ansi_x3.4-1968", "iso-646-us", "us":
+	cs = normCharset(cs)
+	switch cs {
+	case "", "us-ascii", "utf-8":
+		// Passed through, as go-message does: text labelled ASCII is
+		// often UTF-8.
 		return toUTF8(b), true
 	}
-	if isLatin1(n) && utf8.Valid(b) {
-		// Text labelled Latin-1 that is valid UTF-8 is UTF-8 mislabelled:
-		// Latin-1 text is valid UTF-8 only when it is ASCII or nonsense.
-		return string(b), true
+	if enc, _ := ianaindex.MIME.Encoding(cs); enc == charmap.ISO8859_1 && hasC1(b) {
+		// Fallback: bytes 0x80-0x9F are control characters in Latin-1,
+		// never text; senders labelling text Latin-1 mean Windows-1252
+		// (as WHATWG reads the label), and its quotes and dashes would
+		// be lost.
+		cs = "windows-1252"
 	}
-	if isLatin1(n) && n != "iso-8859-15" {
-		// WHATWG reads the Latin-1 labels as Windows-1252, as we do.
-		var sb strings.Builder
-		sb.Grow(len(b) + len(b)/4)
-		for _, c := range b {
-			if c < 0x80 {
-				sb.WriteByte(c)
-			} else {
-				sb.WriteRune(cp1252Rune(c))
-			}
-		}
-		return sb.String(), true
-	}
-	if isASCII(b) && asciiCompatible(n) {
-		// ASCII reads the same in every charset but the stateful and
-		// wide ones: no need to build a decoder, only to know the name.
-		return string(b), knownCharset(cs)
-	}
-	r, err := charset.Reader(strings.TrimSpace(cs), bytes.NewReader(b))
+	r, err := charset.Reader(cs, bytes.NewReader(b))
 	if err != nil {
 		return toUTF8(b), false
 	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		return toUTF8(b), false
-	}
-	return toUTF8(out), true
+	out, _ := io.ReadAll(r)
+	return string(out), true
 }
 
-func isLatin1(cs string) bool {
-	switch cs {
-	case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "windows-1252", "cp1252", "x-cp1252", "iso-8859-15":
-		return true
+// hasC1 reports whether b has a byte in 0x80-0x9F.
+func hasC1(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 && c < 0xa0 {
+			return true
+		}
 	}
 	return false
-}
-
-// knownCharset reports whether charset.Reader would decode cs, by the same
-// indexes, without building a decoder (which costs kilobytes).
-func knownCharset(cs string) bool {
-	cs = strings.TrimSpace(cs)
-	if enc, err := ianaindex.MIME.Encoding(cs); err == nil && enc != nil {
-		return true
-	}
-	if enc, err := ianaindex.MIME.Encoding("cs" + cs); err == nil && enc != nil {
-		return true
-	}
-	enc, err := htmlindex.Get(cs)
-	return err == nil && enc != nil
 }
 
 // normCharset lower-cases a charset label and removes quotes and blanks.
@@ -122,26 +98,6 @@ func normCharset(cs string) string {
 		}
 	}
 	return cs
-}
-
-// asciiCompatible reports whether ASCII bytes mean ASCII in charset cs
-// (lower case): false for the wide and the stateful encodings.
-func asciiCompatible(cs string) bool {
-	for _, p := range []string{"utf-16", "utf16", "utf-32", "utf32", "ucs", "unicode", "iso-2022", "utf-7", "utf7", "hz"} {
-		if strings.HasPrefix(cs, p) {
-			return false
-		}
-	}
-	return true
-}
-
-func isASCII(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // cleanLine makes a decoded header value safe to show on one line: a run of

@@ -1,20 +1,50 @@
 package mailin
 
 import (
+	netmail "net/mail"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// parseDate reads a date-time (RFC 5322 §3.3 with the obsolete syntax of
-// §4.3) the lenient way: the fields are recognised by their shape, not by
-// position, so missing week days or seconds, two-digit years, comments,
-// named zones and ISO 8601 dates all parse. It returns the instant in UTC,
-// or the zero time when no date can be made of v.
-func parseDate(v []byte) time.Time {
-	if v == nil {
+// parseDate reads a date-time (RFC 5322 §3.3 and the obsolete syntax of
+// §4.3) with net/mail and returns it in UTC, or the zero time when no date
+// can be made of v.
+func parseDate(v string) time.Time {
+	if v == "" {
 		return time.Time{}
 	}
-	s := stripComments(unfold(v))
+	// The form nearly all mail uses first: net/mail.ParseDate reaches it
+	// after 24 other layouts, each failure an allocated error.
+	if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", v); err == nil {
+		return t.UTC()
+	}
+	t, err := netmail.ParseDate(v)
+	if err != nil {
+		return lenientDate(v)
+	}
+	if f := strings.Fields(stripComments(v)); len(f) > 0 && isLetters(f[len(f)-1][:1]) {
+		// net/mail takes a zone name it does not know as UTC, and one the
+		// machine's zone knows in that zone's meaning ("CST" in Shanghai):
+		// §4.3 gives the names their offsets.
+		if off, ok := parseZone(f[len(f)-1]); ok {
+			y, mo, d := t.Date()
+			t = time.Date(y, mo, d, t.Hour(), t.Minute(), t.Second(), 0, time.FixedZone("", off))
+		}
+	}
+	if y := t.Year(); y >= 2050 && y < 2069 && !strings.Contains(v, strconv.Itoa(y)) {
+		// A two-digit year 50–68 is 19xx (§4.3); net/mail makes it 20xx.
+		t = t.AddDate(-100, 0, 0)
+	}
+	return t.UTC()
+}
+
+// lenientDate is the fallback for dates net/mail cannot read: the fields
+// are recognised by their shape, not by position, so missing week days,
+// leap seconds, a Received-style prefix, AM/PM, zones like "GMT+01:00" or
+// "EST5EDT", and ISO 8601 all parse.
+func lenientDate(v string) time.Time {
+	s := stripComments(v)
 	// A Received-style value: the date follows the last semicolon.
 	if k := strings.LastIndexByte(s, ';'); k >= 0 {
 		s = s[k+1:]

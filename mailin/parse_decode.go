@@ -1,180 +1,235 @@
 package mailin
 
-// Transfer decodings, written to be lenient: real mail has line breaks in
-// odd places, missing padding, junk between base64 quanta and stray "="
-// in quoted-printable. The standard library's decoders stop at the first
-// such error and the text after it would be lost.
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"strings"
 
-const b64Invalid = 0xff
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/textproto"
+)
 
-var b64Table = func() (t [256]byte) {
-	for i := range t {
-		t[i] = b64Invalid
+// Transfer encodings as decodeTransfer names them.
+const (
+	cteNone   = iota // 7bit, 8bit, binary, or one we cannot decode
+	cteBase64        // base64
+	cteQP            // quoted-printable
+)
+
+// transferHeaders name nothing but a transfer encoding: given one,
+// message.New decodes that encoding and nothing else (with the part's own
+// header it would also convert the charset of text parts, which must not
+// change the size of a text attachment). They are only ever read.
+var transferHeaders = [...]message.Header{
+	cteBase64: transferHeader("base64"),
+	cteQP:     transferHeader("quoted-printable"),
+}
+
+func transferHeader(cte string) message.Header {
+	var h textproto.Header
+	h.Set("Content-Transfer-Encoding", cte)
+	return message.Header{Header: h}
+}
+
+// transferEncoding names the Content-Transfer-Encoding value cte.
+func (w *walker) transferEncoding(cte string) int {
+	switch strings.ToLower(cte) {
+	case "", "7bit", "8bit", "binary":
+		return cteNone
+	case "base64":
+		return cteBase64
+	case "quoted-printable":
+		return cteQP
 	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	for i := 0; i < len(alphabet); i++ {
-		t[alphabet[i]] = byte(i)
+	// Fallback for names go-message does not know but senders write:
+	// "Quoted Printable", "quoted_printable", "8bits", with comments or
+	// parameters.
+	s := strings.ToLower(stripComments(cte))
+	if i := strings.IndexByte(s, ';'); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSpace(s)
+	switch strings.NewReplacer(" ", "", "-", "", "_", "").Replace(s) {
+	case "base64":
+		return cteBase64
+	case "quotedprintable", "qp":
+		return cteQP
+	case "", "7bit", "8bit", "8bits", "7bits", "binary", "plain", "none", "text":
+		return cteNone
+	}
+	w.problem("unknown transfer encoding %q", short(s))
+	return cteNone
+}
+
+// decodeTransfer returns body without its transfer encoding, decoded by
+// go-message as it is read.
+func (w *walker) decodeTransfer(cte string, body io.Reader) (io.Reader, int) {
+	enc := w.transferEncoding(cte)
+	if enc == cteNone {
+		return body, enc
+	}
+	e, err := message.New(transferHeaders[enc], body)
+	if err != nil {
+		return body, cteNone // not reached: both encodings are known
+	}
+	return e.Body, enc
+}
+
+// decodeText returns the body of a text part without its transfer
+// encoding. Without one, the bytes are not copied.
+func (w *walker) decodeText(p *part) []byte {
+	dec, enc := w.decodeTransfer(p.cte, &memReader{p.raw})
+	if enc == cteNone {
+		return p.raw
+	}
+	if enc == cteBase64 && !looksBase64(p.raw) {
+		// Fallback: text labelled base64 that plainly is not (it happens)
+		// is shown as it is.
+		w.problem("text declared base64 is not")
+		return p.raw
+	}
+	b, err := io.ReadAll(dec)
+	if errors.As(err, new(base64.CorruptInputError)) {
+		// Fallback: the standard decoder stops at the first stray
+		// character or missing padding, losing the text after it.
+		return decodeBase64(make([]byte, 0, len(p.raw)*3/4+3), p.raw)
+	}
+	return b
+}
+
+// looksBase64 reports whether most of b is base64 alphabet.
+func looksBase64(b []byte) bool {
+	bad := 0
+	for _, c := range b {
+		// Blanks count: base64 lines have none inside.
+		if !isBase64(c) && c != '=' && c != '\r' && c != '\n' {
+			bad++
+		}
+	}
+	return bad*20 <= len(b)
+}
+
+func isBase64(c byte) bool { return base64Alphabet[c] }
+
+var base64Alphabet = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" {
+		t[c] = true
 	}
 	return t
 }()
 
-// decodeBase64 appends the decoded src to dst. Characters outside the
-// alphabet are skipped; "=" ends a quantum early (so concatenated base64
-// blocks decode too); a final partial quantum is kept as far as it goes.
+// decodeBase64 is the lenient fallback decoder: characters outside the
+// alphabet are dropped, "=" ends a run early (concatenated base64 decodes
+// too), and a last partial quantum is kept as far as it goes. The runs are
+// decoded by encoding/base64.
 func decodeBase64(dst, src []byte) []byte {
-	var val uint32
-	n := 0
+	run := make([]byte, 0, 4096)
+	flush := func() {
+		if k := len(run) % 4; k == 1 {
+			run = run[:len(run)-1] // six bits: no byte
+		}
+		n := len(dst)
+		dst = append(dst, make([]byte, base64.RawStdEncoding.DecodedLen(len(run)))...)
+		m, _ := base64.RawStdEncoding.Decode(dst[n:], run)
+		dst = dst[:n+m]
+		run = run[:0]
+	}
 	for _, c := range src {
-		v := b64Table[c]
-		if v == b64Invalid {
-			if c == '=' {
-				dst = b64Flush(dst, val, n)
-				val, n = 0, 0
-			}
-			continue
-		}
-		val = val<<6 | uint32(v)
-		n++
-		if n == 4 {
-			dst = append(dst, byte(val>>16), byte(val>>8), byte(val))
-			val, n = 0, 0
+		switch {
+		case isBase64(c):
+			run = append(run, c)
+		case c == '=':
+			flush()
 		}
 	}
-	return b64Flush(dst, val, n)
-}
-
-func b64Flush(dst []byte, val uint32, n int) []byte {
-	switch n {
-	case 2:
-		return append(dst, byte(val>>4))
-	case 3:
-		return append(dst, byte(val>>10), byte(val>>2))
-	}
+	flush()
 	return dst
 }
 
-// base64Size is len(decodeBase64(nil, src)) without decoding.
-func base64Size(src []byte) int64 {
-	var total int64
-	n := 0
-	for _, c := range src {
-		if b64Table[c] == b64Invalid {
-			if c == '=' {
-				total += partialSize(n)
-				n = 0
+// base64Counter counts the bytes the base64 text read through it decodes
+// to, as decodeBase64 would decode it.
+type base64Counter struct {
+	r     io.Reader
+	total int64
+	run   int // characters since the last "="
+}
+
+func (c *base64Counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for _, b := range p[:n] {
+		if base64Alphabet[b] {
+			c.run++
+		} else if b == '=' {
+			c.total += int64(c.run * 3 / 4)
+			c.run = 0
+		}
+	}
+	return n, err
+}
+
+func (c *base64Counter) size() int64 {
+	return c.total + int64(c.run*3/4)
+}
+
+// stripComments removes RFC 5322 comments, which may nest, outside quoted
+// strings; each becomes a space.
+func stripComments(s string) string {
+	if strings.IndexByte(s, '(') < 0 {
+		return s
+	}
+	var sb strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] == '"' {
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
 			}
+			j = min(j+1, len(s))
+			sb.WriteString(s[i:j])
+			i = j
 			continue
 		}
-		n++
-		if n == 4 {
-			total += 3
-			n = 0
+		if s[i] == '(' {
+			_, n := readComment(s[i:])
+			i += n
+			sb.WriteByte(' ')
+			continue
 		}
+		sb.WriteByte(s[i])
+		i++
 	}
-	return total + partialSize(n)
+	return sb.String()
 }
 
-func partialSize(n int) int64 {
-	if n >= 2 {
-		return int64(n - 1)
-	}
-	return 0
-}
-
-// validBase64 reports whether src holds only base64 characters, padding and
-// white space: the test for an RFC 2047 "B" word worth decoding.
-func validBase64(src string) bool {
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		if b64Table[c] == b64Invalid && c != '=' && c != ' ' && c != '\t' {
-			return false
-		}
-	}
-	return true
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
-}
-
-// decodeQP appends the quoted-printable src, decoded, to dst (RFC 2045
-// §6.7): trailing blanks are dropped, "=" at the end of a line is a soft
-// break, "=XX" (either case) is a byte, and any other "=" is kept as is.
-// Line breaks come out as \n.
-func decodeQP(dst, src []byte) []byte {
-	for len(src) > 0 {
-		line := src
-		rest := []byte(nil)
-		hasBreak := false
-		for i, c := range src {
-			if c == '\n' {
-				line, rest, hasBreak = src[:i], src[i+1:], true
-				break
+// readComment reads a (possibly nested) comment at the start of s,
+// returning its text without the outer parentheses and the bytes consumed.
+func readComment(s string) (string, int) {
+	depth := 0
+	var sb strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				sb.WriteByte(s[i])
 			}
-		}
-		src = rest
-		end := len(line)
-		for end > 0 && (line[end-1] == ' ' || line[end-1] == '\t' || line[end-1] == '\r') {
-			end--
-		}
-		line = line[:end]
-		soft := false
-		for i := 0; i < len(line); i++ {
-			c := line[i]
-			if c != '=' {
-				dst = append(dst, c)
+			continue
+		case '(':
+			depth++
+			if depth == 1 {
 				continue
 			}
-			if i == len(line)-1 {
-				soft = true
-				break
+		case ')':
+			depth--
+			if depth == 0 {
+				return sb.String(), i + 1
 			}
-			if i+2 < len(line) {
-				hi, ok1 := unhex(line[i+1])
-				lo, ok2 := unhex(line[i+2])
-				if ok1 && ok2 {
-					dst = append(dst, hi<<4|lo)
-					i += 2
-					continue
-				}
-			}
-			dst = append(dst, '=')
 		}
-		if hasBreak && !soft {
-			dst = append(dst, '\n')
-		}
+		sb.WriteByte(s[i])
 	}
-	return dst
-}
-
-// decodeQWord decodes the text of an RFC 2047 "Q" word: like
-// quoted-printable, with "_" for a space.
-func decodeQWord(dst []byte, src string) []byte {
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch {
-		case c == '_':
-			dst = append(dst, ' ')
-		case c == '=' && i+2 < len(src):
-			hi, ok1 := unhex(src[i+1])
-			lo, ok2 := unhex(src[i+2])
-			if ok1 && ok2 {
-				dst = append(dst, hi<<4|lo)
-				i += 2
-			} else {
-				dst = append(dst, c)
-			}
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
+	return sb.String(), len(s)
 }

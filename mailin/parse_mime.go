@@ -1,10 +1,48 @@
 package mailin
 
+// How a message is read, and why some of it is our own code.
+//
+// Libraries do the reading: go-message walks the MIME structure (its
+// textproto.MultipartReader, the reader behind Entity.MultipartReader,
+// used directly so that a part can be read before it is decoded; its
+// Header for every header block; message.New to undo transfer encodings,
+// with encoding/base64 and mime/quotedprintable), go-message/charset
+// converts charsets, mime.ParseMediaType reads parameters (RFC 2231
+// included), mime.WordDecoder encoded words, and net/mail addresses and
+// dates.
+//
+// Our own code is kept where the libraries have no limits, or lose data on
+// real mail the tests hold; each piece says which case it covers:
+//
+//   - limits: go-message counts neither depth, parts nor header bytes
+//     (walker; splitHeader and readHeaderBlock before a header block is
+//     read; partFilter for part headers, which its multipart reader reads);
+//   - header blocks are cut into fields here (parseHeader): go-message's
+//     reader copies long fields several times over and gives up on the
+//     first line it refuses; partFilter mends such lines in part headers;
+//   - a multipart whose boundary never comes or never closes keeps its
+//     text; delimiter lines are read whatever their line endings;
+//   - transfer encodings: misspelt names; text that is not the base64 it
+//     claims, or has stray characters in it (decodeBase64); base64 sizes
+//     are counted, not decoded (base64Counter);
+//   - charsets: unknown ones and raw 8-bit bytes are read as UTF-8 or
+//     Windows-1252 (toUTF8), and Latin-1 text with bytes 0x80-0x9F as
+//     Windows-1252;
+//   - encoded words: an unknown charset (the decoder fails the whole
+//     field), base64 words folded over lines, and fields built to make
+//     the decoder quadratic (decodeWords);
+//   - parameters mime.ParseMediaType refuses whole, or whose RFC 2231
+//     charset it drops (lenientMediaValue);
+//   - addresses net/mail refuses, or with encoded words in quotes
+//     (lenientAddressList); dates it refuses, and zone names it reads as
+//     UTC (lenientDate).
+
 import (
-	"bytes"
 	"fmt"
+	"io"
 	"strings"
 
+	"github.com/emersion/go-message/textproto"
 	"github.com/tidings/tidings/store"
 )
 
@@ -29,10 +67,7 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// parse reads a whole message. The MIME tree is walked over raw in place,
-// by our own code rather than go-message's reader: go-message has no depth,
-// part or header-size limits (a 50,000-deep nesting never finishes), and
-// with the message in memory already, slicing it costs no copies.
+// parse reads a whole message.
 func parse(raw []byte, lim Limits) (p *Parsed, err error) {
 	defer func() {
 		// A last guard: a panic here is a bug to fix, but one message
@@ -47,32 +82,66 @@ func parse(raw []byte, lim Limits) (p *Parsed, err error) {
 		return nil, ErrHeaderTooLarge
 	}
 	h := parseHeader(hb)
-	if h.count("From") > 1 {
+	if len(h.Values("From")) > 1 {
 		return nil, ErrMultipleFrom
 	}
 	w := &walker{lim: lim}
-	root := w.build(h, body, 0, "")
-	p = w.message(root, raw, true)
-	return p, nil
+	root := w.walk(h, &memReader{body}, 0, "", true)
+	return w.message(h, root, func() string { return syntheticID(raw) }, true), nil
 }
 
-// part is one node of the MIME tree. body still has its transfer encoding.
+// memReader reads a slice of the message in memory; a part read whole
+// from it is not copied.
+type memReader struct{ b []byte }
+
+func (m *memReader) Read(p []byte) (int, error) {
+	if len(m.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, m.b)
+	m.b = m.b[n:]
+	return n, nil
+}
+
+// readPart reads r to its end; an error (a multipart that never closes)
+// ends it early, keeping what came.
+func readPart(r io.Reader) []byte {
+	if m, ok := r.(*memReader); ok {
+		b := m.b
+		m.b = nil
+		return b
+	}
+	// Grown from small: most parts are small, many empty.
+	b := make([]byte, 0, 256)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			return b
+		}
+	}
+}
+
+// part is one node of the MIME tree.
 type part struct {
-	hdr       header
 	mediaType string // lower case, "text/plain" when missing or unreadable
 	params    map[string]string
-	body      []byte
-	children  []*part
-	msg       *part  // message/rfc822: the message inside
-	msgRaw    []byte // message/rfc822: its bytes, transfer-decoded
-	cut       bool   // a limit stopped the walk at this part
-	cte       string // transfer encoding: "base64", "qp" or "" (none)
 	disp      string // Content-Disposition value, lower case
 	dparams   map[string]string
+	cte       string // Content-Transfer-Encoding as sent
+	contentID string
+	children  []*part
+	raw       []byte  // text to show: the body with its transfer encoding
+	size      int64   // attachments: bytes without the transfer encoding
+	msg       *Parsed // message/rfc822: the message inside
+	cut       bool    // a limit stopped the walk at this part
 }
 
-// walker builds the tree of one message (and of the messages inside it)
-// within the limits; its counters are shared by all of them.
+// walker walks one message (and the messages inside it) within the
+// limits; its counters are shared by all of them.
 type walker struct {
 	lim       Limits
 	parts     int
@@ -107,17 +176,23 @@ func (w *walker) truncate(why string) {
 	w.problem("truncated: %s", why)
 }
 
-// build makes the part for header h and body at the given depth (the root
-// is at 0). defType is the type of a part without Content-Type: text/plain,
-// or message/rfc822 inside multipart/digest (RFC 2046 §5.1.5).
-func (w *walker) build(h header, body []byte, depth int, defType string) *part {
-	w.parts++
-	p := &part{hdr: h, body: body}
-	p.cte = w.transferEncoding(h)
-	if d := h.get("Content-Disposition"); d != nil {
+// chargeHeader counts n header bytes of a part against the budget for all
+// part headers of the message (four root headers' worth: attached messages
+// bring whole headers along).
+func (w *walker) chargeHeader(n int) bool {
+	w.hdrBytes += n
+	return w.hdrBytes <= 4*w.lim.MaxHeaderBytes
+}
+
+// newPart reads the MIME fields of a part's header. defType is the type of
+// a part without Content-Type: text/plain, or message/rfc822 inside
+// multipart/digest (RFC 2046 §5.1.5).
+func (w *walker) newPart(h textproto.Header, defType string) *part {
+	p := &part{cte: h.Get("Content-Transfer-Encoding")}
+	if d := h.Get("Content-Disposition"); d != "" {
 		p.disp, p.dparams = parseMediaValue(d)
 	}
-	if ct := h.get("Content-Type"); ct != nil {
+	if ct := h.Get("Content-Type"); ct != "" {
 		p.mediaType, p.params = parseMediaValue(ct)
 		if i := strings.IndexByte(p.mediaType, '/'); i <= 0 || i == len(p.mediaType)-1 {
 			if p.mediaType != "" {
@@ -132,204 +207,166 @@ func (w *walker) build(h header, body []byte, depth int, defType string) *part {
 			p.mediaType = "text/plain"
 		}
 	}
-	switch {
-	case strings.HasPrefix(p.mediaType, "multipart/"):
-		boundary := p.params["boundary"]
-		if boundary == "" {
-			// Nothing to split on (RFC 2046 §5.1.1 requires the parameter):
-			// show the body as text rather than lose it.
-			w.problem("multipart without boundary")
-			p.mediaType = "text/plain"
-			return p
-		}
-		if depth+1 > w.lim.MaxDepth {
-			p.cut = true
-			w.truncate(fmt.Sprintf("MIME nesting deeper than %d", w.lim.MaxDepth))
-			return p
-		}
-		childType := ""
-		if p.mediaType == "multipart/digest" {
-			childType = "message/rfc822"
-		}
-		w.splitParts(p, boundary, depth, childType)
-	case p.mediaType == "message/rfc822" || p.mediaType == "message/global":
-		if depth+1 > w.lim.MaxDepth {
-			p.cut = true
-			w.truncate(fmt.Sprintf("MIME nesting deeper than %d", w.lim.MaxDepth))
-			return p
-		}
-		raw := w.decodeBody(p)
-		ih, ib, ok := splitHeader(raw, w.lim.MaxHeaderBytes)
-		if !ok || !w.chargeHeader(len(ih)) {
-			p.cut = true
-			w.truncate("header of an attached message too large")
-			return p
-		}
-		p.msgRaw = raw
-		p.msg = w.build(parseHeader(ih), ib, depth+1, "")
+	if cid := h.Get("Content-Id"); cid != "" {
+		p.contentID = strings.Trim(cid, "<> ")
 	}
 	return p
 }
 
-// chargeHeader counts n header bytes of a part against the budget for all
-// part headers of the message (four root headers' worth: attached messages
-// bring whole headers along).
-func (w *walker) chargeHeader(n int) bool {
-	w.hdrBytes += n
-	return w.hdrBytes <= 4*w.lim.MaxHeaderBytes
-}
-
-// splitParts splits a multipart body at its boundary (RFC 2046 §5.1.1) and
-// builds the children until a limit is reached.
-func (w *walker) splitParts(p *part, boundary string, depth int, childType string) {
-	delim := make([]byte, 0, len(boundary)+2)
-	delim = append(append(delim, "--"...), boundary...)
-	body := p.body
-	pos := 0
-	start := -1 // start of the current part's content
-	for {
-		i := bytes.Index(body[pos:], delim)
-		if i < 0 {
+// walk reads the part with header h and body at the given depth (the root
+// is at 0) and everything inside it.
+func (w *walker) walk(h textproto.Header, body io.Reader, depth int, defType string, isRoot bool) *part {
+	w.parts++
+	p := w.newPart(h, defType)
+	switch {
+	case strings.HasPrefix(p.mediaType, "multipart/"):
+		if p.params["boundary"] == "" {
+			// Nothing to split on (RFC 2046 §5.1.1 requires the parameter):
+			// show the body as text rather than lose it.
+			w.problem("multipart without boundary")
+			p.mediaType = "text/plain"
 			break
 		}
-		at := pos + i
-		pos = at + 1
-		if at > 0 && body[at-1] != '\n' {
-			continue
+		if depth+1 > w.lim.MaxDepth {
+			p.cut = true
+			w.truncate(fmt.Sprintf("MIME nesting deeper than %d", w.lim.MaxDepth))
+			return p
 		}
-		// After the boundary: "--" for the last one, then only blanks.
-		j := at + len(delim)
-		closing := j+1 < len(body) && body[j] == '-' && body[j+1] == '-'
-		if closing {
-			j += 2
+		w.walkMultipart(p, body, depth)
+		return p
+	case p.mediaType == "message/rfc822" || p.mediaType == "message/global":
+		if depth+1 > w.lim.MaxDepth {
+			p.cut = true
+			w.truncate(fmt.Sprintf("MIME nesting deeper than %d", w.lim.MaxDepth))
+			p.size = w.transferSize(p, body)
+			return p
 		}
-		for j < len(body) && (body[j] == ' ' || body[j] == '\t' || body[j] == '\r') {
-			j++
-		}
-		if j < len(body) && body[j] != '\n' {
-			continue // a longer boundary that starts with ours
-		}
-		next := min(j+1, len(body))
-		if start >= 0 {
-			end := at
-			if end > 0 && body[end-1] == '\n' {
-				end--
-			}
-			if end > start && body[end-1] == '\r' {
-				end--
-			}
-			if !w.addChild(p, body[start:max(end, start)], depth, childType) {
-				return
-			}
-		}
-		if closing {
+		w.embedded(p, body, depth+1)
+		return p
+	}
+	switch w.kind(p, isRoot) {
+	case kindText, kindHTML:
+		p.raw = readPart(body)
+	case kindAttachment:
+		p.size = w.transferSize(p, body)
+	}
+	return p
+}
+
+// walkMultipart reads the parts of a multipart with go-message's reader,
+// through a partFilter, until a limit is reached.
+func (w *walker) walkMultipart(p *part, body io.Reader, depth int) {
+	boundary := p.params["boundary"]
+	f := newPartFilter(body, boundary, w)
+	defer f.release()
+	mr := textproto.NewMultipartReader(f, boundary)
+	childType := ""
+	if p.mediaType == "multipart/digest" {
+		childType = "message/rfc822"
+	}
+	for {
+		next, err := mr.NextPart()
+		switch {
+		case err == io.EOF:
+			return
+		case err != nil && f.overLimits:
+			w.truncate("MIME part header too large")
+			return
+		case err != nil && !f.seenDelim:
+			// No boundary at all: keep the content as text rather than
+			// lose it.
+			w.problem("multipart boundary not found")
+			p.mediaType, p.raw, p.size = "text/plain", f.preamble, int64(len(f.preamble))
+			return
+		case err != nil && f.srcEOF && !f.closed:
+			w.problem("multipart without closing boundary")
+			return
+		case err != nil:
+			w.problem("unreadable multipart: %s", short(err.Error()))
 			return
 		}
-		start = next
-		pos = next
-	}
-	if start >= 0 && start < len(body) {
-		w.problem("multipart without closing boundary")
-		w.addChild(p, body[start:], depth, childType)
-	} else if start < 0 {
-		// No boundary at all: keep the content as text rather than lose it.
-		w.problem("multipart boundary not found")
-		p.mediaType = "text/plain"
+		if w.parts >= w.lim.MaxParts {
+			w.truncate(fmt.Sprintf("more than %d MIME parts", w.lim.MaxParts))
+			return
+		}
+		p.children = append(p.children, w.walk(next.Header, next, depth+1, childType, false))
 	}
 }
 
-// addChild builds one child part; false means a limit was hit and the walk
-// of this multipart stops.
-func (w *walker) addChild(p *part, b []byte, depth int, childType string) bool {
-	if w.parts >= w.lim.MaxParts {
-		w.truncate(fmt.Sprintf("more than %d MIME parts", w.lim.MaxParts))
-		return false
-	}
-	hb, body, ok := splitHeader(b, w.lim.MaxHeaderBytes)
+// embedded reads an attached message (message/rfc822 or message/global)
+// as it streams: its bytes are counted and, when it has no Message-ID,
+// hashed for one, without holding them.
+func (w *walker) embedded(p *part, body io.Reader, depth int) {
+	dec, _ := w.decodeTransfer(p.cte, body)
+	cr := &countReader{r: dec}
+	hb, read, rest, ok := readHeaderBlock(cr, w.lim.MaxHeaderBytes)
 	if !ok || !w.chargeHeader(len(hb)) {
-		w.truncate("MIME part header too large")
-		return false
+		p.cut = true
+		w.truncate("header of an attached message too large")
+		p.size = cr.drain()
+		return
 	}
-	p.children = append(p.children, w.build(parseHeader(hb), body, depth+1, childType))
-	return true
+	h := parseHeader(hb)
+	if h.Len() > 0 && len(h.Values("From")) > 1 {
+		w.problem("attached message has more than one From field")
+	}
+	if _, ok := messageID(h); !ok {
+		cr.startHash(read)
+	}
+	root := w.walk(h, rest, depth, "", true)
+	p.size = cr.drain()
+	p.msg = w.message(h, root, cr.sum, false)
 }
 
-// transferEncoding names the Content-Transfer-Encoding of a part: "base64",
-// "qp", or "" for none (7bit, 8bit, binary and anything we cannot decode).
-func (w *walker) transferEncoding(h header) string {
-	v := h.get("Content-Transfer-Encoding")
-	if v == nil {
+// countReader counts the bytes of an attached message and, once started,
+// hashes them for syntheticID.
+type countReader struct {
+	r io.Reader
+	n int64
+	h *idHash
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.h != nil {
+		c.h.Write(p[:n])
+	}
+	return n, err
+}
+
+// startHash hashes from here on, after the bytes already read.
+func (c *countReader) startHash(read []byte) {
+	c.h = newIDHash()
+	c.h.Write(read)
+}
+
+// drain reads to the end and returns the count.
+func (c *countReader) drain() int64 {
+	_, _ = io.Copy(io.Discard, c)
+	return c.n
+}
+
+func (c *countReader) sum() string {
+	if c.h == nil {
 		return ""
 	}
-	s := strings.ToLower(stripComments(unfold(v)))
-	if i := strings.IndexAny(s, ";"); i >= 0 {
-		s = s[:i]
-	}
-	s = strings.TrimSpace(s)
-	switch squeeze(s) {
-	case "base64":
-		return "base64"
-	case "quotedprintable", "qp":
-		return "qp"
-	case "", "7bit", "8bit", "8bits", "7bits", "binary", "plain", "none", "text":
-		return ""
-	}
-	w.problem("unknown transfer encoding %q", short(s))
-	return ""
+	return c.h.ID()
 }
 
-// squeeze drops blanks, "-" and "_": "Quoted Printable" and "quoted_printable"
-// are quoted-printable too.
-func squeeze(s string) string {
-	if !strings.ContainsAny(s, " -_") {
-		return s
+// transferSize is the size of a part's body without its transfer encoding,
+// read as it streams. Base64 is counted rather than decoded: decoding only
+// to count costs a decode, and the standard decoder stops at a stray
+// character or a cut-off last quantum, which would make the size short.
+func (w *walker) transferSize(p *part, body io.Reader) int64 {
+	if w.transferEncoding(p.cte) == cteBase64 {
+		c := &base64Counter{r: body}
+		_, _ = io.Copy(io.Discard, c)
+		return c.size()
 	}
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '_' {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// decodeBody returns the body of p without its transfer encoding. Without
-// one, the bytes are not copied.
-func (w *walker) decodeBody(p *part) []byte {
-	switch p.cte {
-	case "base64":
-		if strings.HasPrefix(p.mediaType, "text/") && !looksBase64(p.body) {
-			w.problem("text declared base64 is not")
-			return p.body
-		}
-		return decodeBase64(make([]byte, 0, len(p.body)*3/4+3), p.body)
-	case "qp":
-		return decodeQP(make([]byte, 0, len(p.body)), p.body)
-	}
-	return p.body
-}
-
-// looksBase64 reports whether most of b is base64 alphabet: text labelled
-// base64 that is plainly not (it happens) is shown as it is.
-func looksBase64(b []byte) bool {
-	bad := 0
-	for _, c := range b {
-		// Blanks count: base64 lines have none inside.
-		if b64Table[c] == b64Invalid && c != '=' && c != '\r' && c != '\n' {
-			bad++
-		}
-	}
-	return bad*20 <= len(b)
-}
-
-// decodedSize is the size of p's content without its transfer encoding.
-func (w *walker) decodedSize(p *part) int64 {
-	switch p.cte {
-	case "base64":
-		return base64Size(p.body)
-	case "qp":
-		return int64(len(decodeQP(nil, p.body)))
-	}
-	return int64(len(p.body))
+	dec, _ := w.decodeTransfer(p.cte, body)
+	n, _ := io.Copy(io.Discard, dec)
+	return n
 }
 
 // What a leaf part is to the reader.
@@ -375,46 +412,40 @@ func (w *walker) kind(p *part, isRoot bool) int {
 }
 
 // message assembles what tidings reads from one message: its header
-// fields, text, attachments and the messages attached to it.
-func (w *walker) message(root *part, raw []byte, top bool) *Parsed {
-	h := root.hdr
+// fields, text, attachments and the messages attached to it. synthetic
+// gives the Message-ID made for mail without one.
+func (w *walker) message(h textproto.Header, root *part, synthetic func() string, top bool) *Parsed {
 	p := &Parsed{}
 	hint := headerCharset(root)
-	froms := parseAddressList(h.get("From"), hint)
-	if len(froms) > 0 {
-		p.From = froms[0]
-		if len(froms) > 1 {
-			w.problem("From names %d mailboxes; the first is taken", len(froms))
+	from := parseAddressList(h.Get("From"), hint)
+	if len(from) > 0 {
+		p.From = from[0]
+		if len(from) > 1 {
+			w.problem("From names %d mailboxes; the first is taken", len(from))
 		}
 	} else if top {
 		w.problem("no From address")
 	}
-	if !top && h.count("From") > 1 {
-		w.problem("attached message has more than one From field")
+	for _, v := range h.Values("To") {
+		p.To = append(p.To, parseAddressList(v, hint)...)
 	}
-	for _, f := range h {
-		switch {
-		case strings.EqualFold(f.name, "To"):
-			p.To = append(p.To, parseAddressList(f.value, hint)...)
-		case strings.EqualFold(f.name, "Cc"):
-			p.Cc = append(p.Cc, parseAddressList(f.value, hint)...)
-		}
+	for _, v := range h.Values("Cc") {
+		p.Cc = append(p.Cc, parseAddressList(v, hint)...)
 	}
-	p.Subject = decodeHeaderText(h.get("Subject"), hint)
-	p.Date = parseDate(h.get("Date"))
-	if ids := parseIDs(h.get("Message-ID"), true); len(ids) > 0 {
-		p.MessageID = ids[0]
+	p.Subject = decodeHeaderText(h.Get("Subject"), hint)
+	p.Date = parseDate(h.Get("Date"))
+	if id, ok := messageID(h); ok {
+		p.MessageID = id
 	} else {
-		p.MessageID, p.Synthetic = syntheticID(raw), true
+		p.MessageID, p.Synthetic = synthetic(), true
 	}
-	p.InReplyTo = parseIDs(h.get("In-Reply-To"), false)
-	p.References = limitRefs(parseIDs(h.get("References"), false))
-	p.ThreadIndex = cleanLine(h.text("Thread-Index"))
+	p.InReplyTo = parseIDs(h.Get("In-Reply-To"), false)
+	p.References = limitRefs(parseIDs(h.Get("References"), false))
+	p.ThreadIndex = cleanLine(validUTF8(h.Get("Thread-Index")))
 
 	var sig reportSignals
 	w.listAttachments(root, true, p, &sig)
-	text, fromHTML := w.text(root, true, true)
-	p.Text, p.FromHTML = text, fromHTML
+	p.Text, p.FromHTML = w.text(root, true, true)
 
 	detectAuto(h, p, sig)
 	if top {
@@ -422,6 +453,17 @@ func (w *walker) message(root *part, raw []byte, top bool) *Parsed {
 		p.Problems = w.problems
 	}
 	return p
+}
+
+// messageID is the Message-ID field's id, if it has a usable one.
+func messageID(h textproto.Header) (string, bool) {
+	if !h.Has("Message-Id") {
+		return "", false
+	}
+	if ids := parseIDs(h.Get("Message-Id"), true); len(ids) > 0 {
+		return ids[0], true
+	}
+	return "", false
 }
 
 // headerCharset is the charset of the first text of the message when it is
@@ -451,7 +493,7 @@ type reportSignals struct {
 }
 
 // listAttachments walks the tree in order, listing attachments (inline
-// images included) and parsing attached messages. It does not enter those:
+// images included) and the messages attached. It does not enter those:
 // their parts are theirs.
 func (w *walker) listAttachments(p *part, isRoot bool, out *Parsed, sig *reportSignals) {
 	if p.mediaType == "multipart/report" {
@@ -482,17 +524,16 @@ func (w *walker) listAttachments(p *part, isRoot bool, out *Parsed, sig *reportS
 		}
 	case kindAttachment:
 		out.Attachments = append(out.Attachments, store.Attachment{
-			Name: w.attachmentName(p, ""),
+			Name: attachmentName(p, ""),
 			Type: p.mediaType,
-			Size: w.decodedSize(p),
+			Size: p.size,
 		})
 	case kindMessage:
-		inner := w.message(p.msg, p.msgRaw, false)
-		out.Embedded = append(out.Embedded, inner)
+		out.Embedded = append(out.Embedded, p.msg)
 		out.Attachments = append(out.Attachments, store.Attachment{
-			Name: w.attachmentName(p, inner.Subject),
+			Name: attachmentName(p, p.msg.Subject),
 			Type: p.mediaType,
-			Size: int64(len(p.msgRaw)),
+			Size: p.size,
 		})
 	}
 }
@@ -508,7 +549,7 @@ func isRendering(p *part) bool {
 
 // attachmentName is the file name sent, or one made from the subject of an
 // attached message, or from the type.
-func (w *walker) attachmentName(p *part, subject string) string {
+func attachmentName(p *part, subject string) string {
 	name := fileName(p.dparams["filename"])
 	if name == "" {
 		name = fileName(p.params["name"])
@@ -567,158 +608,4 @@ func extensionOf(mediaType string) string {
 		return ".dat"
 	}
 	return ""
-}
-
-// text returns the readable text of p: in multipart/alternative the first
-// plain text alternative (HTML converted only when no alternative has plain
-// text), in multipart/related its root, in multipart/signed and report its
-// first part, elsewhere the inline text parts joined. allowHTML false asks
-// for plain text only.
-func (w *walker) text(p *part, isRoot, allowHTML bool) (string, bool) {
-	switch w.kind(p, isRoot) {
-	case kindText:
-		return w.leafText(p), false
-	case kindHTML:
-		if !allowHTML {
-			return "", false
-		}
-		return w.leafText(p), true
-	case kindContainer:
-	default:
-		return "", false
-	}
-	if p.cut || len(p.children) == 0 {
-		return "", false
-	}
-	switch p.mediaType {
-	case "multipart/alternative":
-		for _, c := range p.children {
-			if t, _ := w.text(c, false, false); t != "" {
-				return t, false
-			}
-		}
-		if !allowHTML {
-			return "", false
-		}
-		// RFC 2046 §5.1.4: the last alternative is the richest.
-		for i := len(p.children) - 1; i >= 0; i-- {
-			if t, h := w.text(p.children[i], false, true); t != "" {
-				return t, h
-			}
-		}
-		return "", false
-	case "multipart/related":
-		return w.text(relatedRoot(p), false, allowHTML)
-	case "multipart/signed", "multipart/report":
-		return w.text(p.children[0], false, allowHTML)
-	case "multipart/encrypted":
-		w.problem("encrypted content")
-		return "", false
-	}
-	var sb strings.Builder
-	fromHTML := false
-	for _, c := range p.children {
-		t, h := w.text(c, false, allowHTML)
-		if t == "" {
-			continue
-		}
-		if sb.Len() > 0 {
-			sb.WriteString("\n\n")
-		}
-		sb.WriteString(t)
-		fromHTML = fromHTML || h
-	}
-	return sb.String(), fromHTML
-}
-
-// relatedRoot is the root part of a multipart/related: the one named by
-// the start parameter, else the first (RFC 2387 §3.2).
-func relatedRoot(p *part) *part {
-	if start := strings.Trim(p.params["start"], "<> "); start != "" {
-		for _, c := range p.children {
-			if strings.Trim(c.hdr.text("Content-ID"), "<> ") == start {
-				return c
-			}
-		}
-	}
-	return p.children[0]
-}
-
-// leafText decodes a text/plain or text/html part to clean text.
-func (w *walker) leafText(p *part) string {
-	b := w.decodeBody(p)
-	cs := p.params["charset"]
-	if cs == "" && p.mediaType == "text/html" {
-		cs = sniffHTMLCharset(b)
-	}
-	s, known := decodeCharset(cs, b)
-	if !known {
-		w.problem("unknown charset %q", short(cs))
-	}
-	if p.mediaType == "text/html" {
-		return cleanTextBlanks(htmlToText([]byte(s)), 1)
-	}
-	if strings.EqualFold(p.params["format"], "flowed") {
-		s = unflow(s, strings.EqualFold(p.params["delsp"], "yes"))
-	}
-	return cleanText(s)
-}
-
-// sniffHTMLCharset finds a <meta> charset in the start of an HTML body
-// sent without a charset parameter.
-func sniffHTMLCharset(b []byte) string {
-	if len(b) > 2048 {
-		b = b[:2048]
-	}
-	i := bytes.Index(bytes.ToLower(b), []byte("charset="))
-	if i < 0 {
-		return ""
-	}
-	rest := bytes.TrimLeft(b[i+len("charset="):], "\"' ")
-	end := bytes.IndexAny(rest, "\"'; />")
-	if end < 0 || end > 40 {
-		return ""
-	}
-	return string(rest[:end])
-}
-
-// unflow joins the soft line breaks of format=flowed text (RFC 3676 §4):
-// a line ending in a space continues on the next line of the same quote
-// depth; space-stuffing is removed; the signature separator never flows.
-func unflow(s string, delsp bool) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	lines := strings.Split(s, "\n")
-	var sb strings.Builder
-	sb.Grow(len(s))
-	joining := false
-	joinDepth := 0
-	for _, line := range lines {
-		depth := 0
-		for depth < len(line) && line[depth] == '>' {
-			depth++
-		}
-		content := strings.TrimPrefix(line[depth:], " ") // space-stuffing
-		if joining && depth != joinDepth {
-			sb.WriteByte('\n') // quote depth changed: the flow ends here
-			joining = false
-		}
-		if !joining {
-			if depth > 0 {
-				sb.WriteString(strings.Repeat(">", depth))
-				sb.WriteByte(' ')
-			}
-		}
-		flowed := strings.HasSuffix(content, " ") && content != "-- "
-		if flowed && delsp {
-			content = content[:len(content)-1]
-		}
-		sb.WriteString(content)
-		if flowed {
-			joining, joinDepth = true, depth
-			continue
-		}
-		joining = false
-		sb.WriteByte('\n')
-	}
-	return sb.String()
 }

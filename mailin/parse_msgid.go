@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"slices"
 	"strings"
 )
@@ -23,11 +24,11 @@ const (
 // ... <id>") and ids without angle brackets, which are taken when the field
 // has no bracketed id at all and they contain an "@" (or, with loose, when
 // the field is one bare token).
-func parseIDs(v []byte, loose bool) []string {
-	if v == nil {
+func parseIDs(v string, loose bool) []string {
+	if v == "" {
 		return nil
 	}
-	s := unfold(v)
+	s := validUTF8(v)
 	var ids []string
 	var seen map[string]bool // once the list is long: no quadratic dedupe
 	add := func(id string) {
@@ -103,39 +104,6 @@ func cleanID(id string) string {
 	return id
 }
 
-// stripComments removes RFC 5322 comments, which may nest, outside quoted
-// strings; each becomes a space.
-func stripComments(s string) string {
-	if strings.IndexByte(s, '(') < 0 {
-		return s
-	}
-	var sb strings.Builder
-	for i := 0; i < len(s); {
-		if s[i] == '"' {
-			j := i + 1
-			for j < len(s) && s[j] != '"' {
-				if s[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			j = min(j+1, len(s))
-			sb.WriteString(s[i:j])
-			i = j
-			continue
-		}
-		if s[i] == '(' {
-			_, n := readComment(s[i:])
-			i += n
-			sb.WriteByte(' ')
-			continue
-		}
-		sb.WriteByte(s[i])
-		i++
-	}
-	return sb.String()
-}
-
 // limitRefs keeps the first id (the thread's root) and the last ones (the
 // nearest ancestors) of an overlong References list.
 func limitRefs(ids []string) []string {
@@ -151,17 +119,50 @@ func limitRefs(ids []string) []string {
 // raw with CRLF normalised to LF, so the same mail stored with either line
 // ending gets the same ID.
 func syntheticID(raw []byte) string {
-	h := sha256.New()
-	crlf := []byte("\r\n")
-	for len(raw) > 0 {
-		i := bytes.Index(raw, crlf)
-		if i < 0 {
-			h.Write(raw)
-			break
+	h := newIDHash()
+	h.Write(raw)
+	return h.ID()
+}
+
+// idHash hashes a message for syntheticID as it streams.
+type idHash struct {
+	h  hash.Hash
+	cr bool // the last byte written was a CR
+}
+
+func newIDHash() *idHash { return &idHash{h: sha256.New()} }
+
+// Write hashes b with every CRLF as LF.
+func (x *idHash) Write(b []byte) {
+	if x.cr && len(b) > 0 {
+		x.cr = false
+		if b[0] != '\n' {
+			x.h.Write([]byte{'\r'})
 		}
-		h.Write(raw[:i])
-		h.Write(crlf[1:])
-		raw = raw[i+2:]
 	}
-	return hex.EncodeToString(h.Sum(nil)) + "@" + syntheticDomain
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\r')
+		if i < 0 {
+			x.h.Write(b)
+			return
+		}
+		x.h.Write(b[:i])
+		if i == len(b)-1 {
+			x.cr = true
+			return
+		}
+		if b[i+1] != '\n' {
+			x.h.Write(b[i : i+1])
+		}
+		b = b[i+1:]
+	}
+}
+
+// ID is the Message-ID for what was written.
+func (x *idHash) ID() string {
+	if x.cr {
+		x.h.Write([]byte{'\r'})
+		x.cr = false
+	}
+	return hex.EncodeToString(x.h.Sum(nil)) + "@" + syntheticDomain
 }

@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"mime"
 	"path"
 	"sort"
 	"strconv"
@@ -8,15 +9,45 @@ import (
 )
 
 // parseMediaValue reads a Content-Type or Content-Disposition value: the
-// lower-cased value before the first ";" and its parameters (RFC 2045
-// §5.1, RFC 2183, with RFC 2231 continuations and charsets). It is our own
-// because mime.ParseMediaType drops every parameter when one is malformed
-// (duplicates, unquoted specials, 8-bit bytes) and silently drops RFC 2231
-// values in charsets other than UTF-8 and ASCII; real mail has all of these
-// and the file name is what matters. The first of duplicate parameters
-// wins. Parameter names are lower-cased.
-func parseMediaValue(v []byte) (value string, params map[string]string) {
-	s := strings.TrimSpace(stripComments(unfold(v)))
+// lower-cased value before the first ";" and its parameters, with their
+// names lower-cased (RFC 2045 §5.1, RFC 2183, RFC 2231), by
+// mime.ParseMediaType.
+func parseMediaValue(v string) (value string, params map[string]string) {
+	v = validUTF8(v)
+	if mt, ps, err := mime.ParseMediaType(v); err == nil && !foreign2231(v) {
+		return mt, ps
+	}
+	return lenientMediaValue(v)
+}
+
+// foreign2231 reports whether v has an RFC 2231 value in a charset other
+// than UTF-8 or ASCII, which mime.ParseMediaType drops (or, continued,
+// replaces by its unencoded sections).
+func foreign2231(v string) bool {
+	for i := 0; ; {
+		j := strings.Index(v[i:], "*=")
+		if j < 0 {
+			return false
+		}
+		i += j + 2
+		val := strings.TrimLeft(v[i:], " \t\"")
+		q := strings.IndexByte(val, '\'')
+		if q <= 0 || strings.ContainsAny(val[:q], " \t;%\"") {
+			continue // a continuation: no charset
+		}
+		if cs := strings.ToLower(val[:q]); cs != "utf-8" && cs != "us-ascii" {
+			return true
+		}
+	}
+}
+
+// lenientMediaValue is the fallback for values mime.ParseMediaType
+// refuses whole: duplicate parameters (the first wins), unquoted
+// specials, 8-bit bytes, a missing ";", comments; and RFC 2231 values in
+// any charset. Real mail has all of these, and the file name is what
+// matters.
+func lenientMediaValue(v string) (value string, params map[string]string) {
+	s := strings.TrimSpace(stripComments(v))
 	// The value is a token; what follows it, with or without the ";" a
 	// broken sender forgot, is parameters.
 	end := 0
@@ -141,10 +172,8 @@ func join2231(secs []paramSection) (string, bool) {
 func appendPercentDecoded(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+2 < len(s) {
-			hi, ok1 := unhex(s[i+1])
-			lo, ok2 := unhex(s[i+2])
-			if ok1 && ok2 {
-				dst = append(dst, hi<<4|lo)
+			if b, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				dst = append(dst, byte(b))
 				i += 2
 				continue
 			}

@@ -1,136 +1,114 @@
 package mailin
 
-import "strings"
+import (
+	"io"
+	"mime"
+	"strings"
 
-// decodeWords decodes the RFC 2047 encoded words in s, which is valid UTF-8
-// already. It is written for real mail rather than taken from mime's
-// WordDecoder, which fails a whole header on one unknown charset:
-//
-//   - white space between two encoded words is dropped (§6.2);
-//   - adjacent words in one charset are decoded together, so a character
-//     split across two words (common with UTF-8 in base64) survives;
-//   - a word that does not parse is kept literally, and a word in an
-//     unknown charset is read as UTF-8/Windows-1252: no text is lost;
-//   - spaces inside a Q word (sent by some clients) are kept.
+	"github.com/emersion/go-message/charset"
+)
+
+// wordDecoder decodes RFC 2047 encoded words; the charsets it does not
+// know itself come from go-message/charset. It is only ever read.
+var wordDecoder = mime.WordDecoder{CharsetReader: wordCharset}
+
+// wordCharset is wordDecoder's CharsetReader.
+func wordCharset(cs string, r io.Reader) (io.Reader, error) {
+	if i := strings.IndexByte(cs, '*'); i >= 0 {
+		cs = cs[:i] // an RFC 2231 §5 language: "=?utf-8*en?q?...?="
+	}
+	if cr, err := charset.Reader(cs, r); err == nil {
+		return cr, nil
+	}
+	// Fallback: mime.WordDecoder fails the whole field on one unknown
+	// charset; the word is read as UTF-8 or Windows-1252 instead.
+	b, err := io.ReadAll(r)
+	return strings.NewReader(toUTF8(b)), err
+}
+
+// decodeWords decodes the RFC 2047 encoded words in s (valid UTF-8) with
+// mime.WordDecoder, which also drops the blanks between two words
+// (§6.2). Before that, each "=?" is checked to start a word of bounded
+// size, and the field is decoded in pieces split at those that do not:
+// the decoder searches the whole rest of the field for the end of each
+// "=?" and allocates what it finds, which on a hostile field is quadratic
+// in time and memory. Base64 words folded over lines come with blanks
+// inside, which the decoder refuses; they are joined first.
 func decodeWords(s string) string {
 	if !strings.Contains(s, "=?") {
 		return s
 	}
-	var sb strings.Builder
-	sb.Grow(len(s))
-	var pend []byte // decoded bytes of the current run of words
-	pendCS := ""
-	inRun := false
+	var out, piece strings.Builder
 	flush := func() {
-		if inRun {
-			t, _ := decodeCharset(pendCS, pend)
-			sb.WriteString(t)
-			pend = pend[:0]
-			inRun = false
+		if piece.Len() == 0 {
+			return
 		}
+		d, err := wordDecoder.DecodeHeader(piece.String())
+		if err != nil {
+			d = piece.String() // a charset failing half-way: keep the words
+		}
+		out.WriteString(toUTF8([]byte(d)))
+		piece.Reset()
 	}
 	i := 0
-	for i < len(s) {
+	for {
 		j := strings.Index(s[i:], "=?")
 		if j < 0 {
 			break
 		}
 		j += i
-		cs, enc, text, n, ok := splitWord(s[j:])
+		piece.WriteString(s[i:j])
+		n, ok := wordLen(s[j:])
 		if !ok {
 			flush()
-			sb.WriteString(s[i : j+2])
+			out.WriteString("=?")
 			i = j + 2
 			continue
 		}
-		if between := s[i:j]; !inRun || !isBlank(between) {
-			flush()
-			sb.WriteString(between)
+		word := s[j : j+n]
+		if (word[2+strings.IndexByte(word[2:], '?')+1]|0x20) == 'b' && strings.ContainsAny(word, " \t") {
+			word = strings.NewReplacer(" ", "", "\t", "").Replace(word)
 		}
-		if inRun && !strings.EqualFold(cs, pendCS) {
-			flush()
-		}
-		if enc == 'b' {
-			pend = decodeBase64(pend, []byte(text))
-		} else {
-			pend = decodeQWord(pend, text)
-		}
-		pendCS = cs
-		inRun = true
+		piece.WriteString(word)
 		i = j + n
 	}
+	piece.WriteString(s[i:])
 	flush()
-	sb.WriteString(s[i:])
-	return sb.String()
+	return out.String()
 }
 
-// Longest charset name and encoded text of a word we decode. RFC 2047 §2
+// Longest charset name and encoded text of a word decoded. RFC 2047 §2
 // allows 75 characters for the whole word; senders write longer ones.
 const (
 	maxCharsetLen = 64
 	maxWordText   = 1000
 )
 
-// splitWord parses an encoded word at the start of s ("=?cs?e?text?="). It
-// returns the charset (without an RFC 2231 language), the encoding ('b' or
-// 'q'), the encoded text and the length of the word.
-func splitWord(s string) (cs string, enc byte, text string, n int, ok bool) {
+// wordLen returns the length of the encoded word "=?cs?e?text?=" at the
+// start of s; ok is false when there is none.
+func wordLen(s string) (n int, ok bool) {
 	q := strings.IndexByte(s[2:min(len(s), 2+maxCharsetLen+1)], '?')
-	if q <= 0 {
-		return "", 0, "", 0, false
-	}
-	cs = s[2 : 2+q]
-	if strings.ContainsAny(cs, " \t\r\n=\"") {
-		return "", 0, "", 0, false
-	}
-	if star := strings.IndexByte(cs, '*'); star >= 0 {
-		cs = cs[:star]
+	if q <= 0 || strings.ContainsAny(s[2:2+q], " \t\"=") {
+		return 0, false
 	}
 	p := 2 + q + 1 // the encoding letter
-	if p+1 >= len(s) || s[p+1] != '?' {
-		return "", 0, "", 0, false
-	}
-	switch s[p] {
-	case 'B', 'b':
-		enc = 'b'
-	case 'Q', 'q':
-		enc = 'q'
-	default:
-		return "", 0, "", 0, false
+	if p+1 >= len(s) || s[p+1] != '?' || !strings.ContainsRune("BbQq", rune(s[p])) {
+		return 0, false
 	}
 	rest := s[p+2:]
-	// Searching only so far keeps a field full of "=?" that never close
-	// linear.
 	e := strings.Index(rest[:min(len(rest), maxWordText+2)], "?=")
-	if e < 0 {
-		return "", 0, "", 0, false
+	if e < 0 || strings.IndexByte(rest[:e], '?') >= 0 {
+		return 0, false
 	}
-	text = rest[:e]
-	if strings.IndexByte(text, '?') >= 0 {
-		return "", 0, "", 0, false
-	}
-	if enc == 'b' && !validBase64(text) {
-		return "", 0, "", 0, false
-	}
-	return cs, enc, text, p + 2 + e + 2, true
-}
-
-func isBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n' {
-			return false
-		}
-	}
-	return true
+	return p + 2 + e + 2, true
 }
 
 // decodeHeaderText is the whole treatment of an unstructured field such as
-// Subject: unfolded, 8-bit bytes read, encoded words decoded, control
-// characters removed. hint is the charset for raw 8-bit bytes (see
-// unfoldHint).
-func decodeHeaderText(v []byte, hint string) string {
-	if v == nil {
+// Subject: 8-bit bytes read, encoded words decoded, control characters
+// removed. hint is the charset for raw 8-bit bytes (see toUTF8Hint).
+func decodeHeaderText(v, hint string) string {
+	if v == "" {
 		return ""
 	}
-	return cleanLine(decodeWords(unfoldHint(v, hint)))
+	return cleanLine(decodeWords(toUTF8Hint(v, hint)))
 }
