@@ -108,38 +108,46 @@ func newPolicy() *bluemonday.Policy {
 }
 
 // Inline styles of the elements Markdown makes; the class lets the dark
-// scheme's media query recolour them where a client honours it.
+// scheme's media query recolour them where a client honours it. Blocks are
+// spaced by their top margin, which inlineStyles drops for the first block
+// in its parent, so that a message's text has no space above or below.
 const (
 	monoFont = `font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;`
-	styleP   = "margin:0 0 10px 0;"
 	styleA   = "color:#0b5cad;text-decoration:underline;"
 )
 
 var mdStyles = map[atom.Atom]string{
-	atom.P:          styleP,
 	atom.A:          styleA,
-	atom.Blockquote: "margin:0 0 10px 0;padding:0 0 0 12px;border-left:3px solid #d0d7de;color:#57606a;",
-	atom.Pre:        "margin:0 0 10px 0;padding:8px 10px;background-color:#f6f8fa;border-radius:4px;white-space:pre-wrap;word-wrap:break-word;" + monoFont,
+	atom.Blockquote: "padding:0 0 0 12px;border-left:3px solid #d0d7de;color:#57606a;",
+	atom.Pre:        "padding:8px 10px;background-color:#f6f8fa;border-radius:4px;white-space:pre-wrap;word-wrap:break-word;" + monoFont,
 	atom.Code:       "padding:1px 4px;background-color:#f6f8fa;border-radius:3px;" + monoFont,
-	atom.Ul:         "margin:0 0 10px 0;padding:0 0 0 22px;",
-	atom.Ol:         "margin:0 0 10px 0;padding:0 0 0 22px;",
-	atom.Li:         "margin:0 0 4px 0;",
-	atom.H1:         "margin:0 0 8px 0;font-size:17px;",
-	atom.H2:         "margin:0 0 8px 0;font-size:16px;",
-	atom.H3:         "margin:0 0 8px 0;font-size:15px;",
-	atom.H4:         "margin:0 0 8px 0;font-size:15px;",
-	atom.H5:         "margin:0 0 8px 0;font-size:14px;",
-	atom.H6:         "margin:0 0 8px 0;font-size:14px;",
-	atom.Hr:         "border:0;border-top:1px solid #d0d7de;margin:10px 0;",
-	atom.Table:      "border-collapse:collapse;margin:0 0 10px 0;",
+	atom.Ul:         "padding:0 0 0 22px;",
+	atom.Ol:         "padding:0 0 0 22px;",
+	atom.H1:         "font-size:17px;",
+	atom.H2:         "font-size:16px;",
+	atom.H3:         "font-size:15px;",
+	atom.H4:         "font-size:15px;",
+	atom.H5:         "font-size:14px;",
+	atom.H6:         "font-size:14px;",
+	atom.Hr:         "border:0;border-top:1px solid #d0d7de;",
+	atom.Table:      "border-collapse:collapse;",
 	atom.Th:         "border:1px solid #d0d7de;padding:4px 8px;",
 	atom.Td:         "border:1px solid #d0d7de;padding:4px 8px;",
+}
+
+// blockGap is the space above a block that follows another in its parent.
+var blockGap = map[atom.Atom]string{
+	atom.P: "10px", atom.Blockquote: "10px", atom.Pre: "10px", atom.Ul: "10px", atom.Ol: "10px",
+	atom.H1: "14px", atom.H2: "14px", atom.H3: "12px", atom.H4: "12px", atom.H5: "12px", atom.H6: "12px",
+	atom.Hr: "10px", atom.Table: "10px", atom.Li: "4px",
 }
 
 var mdClasses = map[atom.Atom]string{
 	atom.A: "link", atom.Blockquote: "quote", atom.Pre: "code", atom.Code: "code",
 	atom.Th: "cell", atom.Td: "cell", atom.Hr: "rule",
 }
+
+var voidElements = map[atom.Atom]bool{atom.Br: true, atom.Hr: true, atom.Img: true, atom.Input: true, atom.Wbr: true}
 
 // inlineStyles gives every element of sanitised HTML its style attribute.
 // Sanitised HTML has no style of its own, so nothing is overridden.
@@ -148,19 +156,28 @@ func inlineStyles(b []byte) string {
 	out.Grow(len(b) + len(b)/2)
 	z := xhtml.NewTokenizer(bytes.NewReader(b))
 	pre := 0
+	// hasBlock[d]: the element open at depth d already holds a block.
+	hasBlock := []bool{false}
 	for {
 		tt := z.Next()
 		if tt == xhtml.ErrorToken {
 			break // io.EOF: the input is in memory and already well-formed
 		}
 		tok := z.Token()
-		if tt == xhtml.StartTagToken || tt == xhtml.SelfClosingTagToken {
+		switch tt {
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			style := mdStyles[tok.DataAtom]
 			if tok.DataAtom == atom.Code && pre > 0 {
 				style = "" // the <pre> around it is styled already
 			}
-			if tok.DataAtom == atom.Pre && tt == xhtml.StartTagToken {
-				pre++
+			if gap, ok := blockGap[tok.DataAtom]; ok {
+				d := len(hasBlock) - 1
+				if hasBlock[d] {
+					style = "margin:" + gap + " 0 0 0;" + style
+				} else {
+					style = "margin:0;" + style
+				}
+				hasBlock[d] = true
 			}
 			if style != "" {
 				tok.Attr = append(tok.Attr, xhtml.Attribute{Key: "style", Val: style})
@@ -168,9 +185,19 @@ func inlineStyles(b []byte) string {
 			if c := mdClasses[tok.DataAtom]; c != "" && style != "" {
 				tok.Attr = append(tok.Attr, xhtml.Attribute{Key: "class", Val: c})
 			}
-		}
-		if tt == xhtml.EndTagToken && tok.DataAtom == atom.Pre && pre > 0 {
-			pre--
+			if tt == xhtml.StartTagToken && !voidElements[tok.DataAtom] {
+				hasBlock = append(hasBlock, false)
+				if tok.DataAtom == atom.Pre {
+					pre++
+				}
+			}
+		case xhtml.EndTagToken:
+			if len(hasBlock) > 1 && !voidElements[tok.DataAtom] {
+				hasBlock = hasBlock[:len(hasBlock)-1]
+			}
+			if tok.DataAtom == atom.Pre && pre > 0 {
+				pre--
+			}
 		}
 		out.WriteString(tok.String())
 	}

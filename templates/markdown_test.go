@@ -28,7 +28,9 @@ func TestMarkdown(t *testing.T) {
 		wantNot []string
 	}{
 		{"emphasis and paragraphs", "Hello **world**\n\nsecond",
-			[]string{`<strong>world</strong>`, `<p style="margin:0 0 10px 0;">second</p>`}, nil},
+			[]string{`<p style="margin:0;">Hello <strong>world</strong>`, `<p style="margin:10px 0 0 0;">second</p>`}, nil},
+		{"first block in a quote has no gap", "> one\n>\n> two\n\nthree",
+			[]string{`<blockquote style="margin:0;padding:0 0 0 12px;`, `<p style="margin:0;">one</p>`, `<p style="margin:10px 0 0 0;">two</p>`, `<p style="margin:10px 0 0 0;">three</p>`}, nil},
 		{"line breaks kept as typed", "Ana\nBerlin", []string{"Ana<br"}, nil},
 		{"bare URLs become links", "see https://example.com/x",
 			[]string{`<a href="https://example.com/x" rel="nofollow noreferrer noopener" target="_blank" style="color:#0b5cad;`}, nil},
@@ -38,10 +40,10 @@ func TestMarkdown(t *testing.T) {
 			nil, []string{"<img", "<script", "onclick", "tracker.example"}},
 		{"javascript links dropped", "[click](javascript:alert(1))", []string{"click"}, []string{"javascript"}},
 		{"data image dropped", "![x](data:image/png;base64,AAAA)", nil, []string{"data:", "<img"}},
-		{"quote styled", "> earlier", []string{`<blockquote style="margin:0 0 10px 0;padding:0 0 0 12px;border-left:3px solid`}, nil},
+		{"quote styled", "> earlier", []string{`<blockquote style="margin:0;padding:0 0 0 12px;border-left:3px solid`}, nil},
 		{"code in pre not double-styled", "```\nx := 1\n```", []string{`<pre style=`, `<code>x := 1`}, nil},
 		{"inline code styled", "run `make`", []string{`<code style="padding:1px 4px;`}, nil},
-		{"tables", "| a | b |\n|---|--:|\n| 1 | 2 |", []string{`<table style="border-collapse:collapse;`, `<td align="right" style=`}, nil},
+		{"tables", "| a | b |\n|---|--:|\n| 1 | 2 |", []string{`<table style="margin:0;border-collapse:collapse;`, `<td align="right" style=`}, nil},
 		{"entities stay escaped", "a < b & c > d", []string{"a &lt; b &amp; c &gt; d"}, nil},
 	}
 	for _, tc := range tests {

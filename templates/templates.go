@@ -140,6 +140,15 @@ func needsHTML(ms []Message) bool {
 
 var htmlFuncs = htmltemplate.FuncMap{
 	"plural": plural,
+	"news":   news,
+}
+
+// news gives "3 new", or "" for none.
+func news(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d new", n)
 }
 
 // plural gives "1 message" or "3 messages".

@@ -54,6 +54,7 @@ var textFuncs = texttemplate.FuncMap{
 	"plural": plural,
 	"join":   strings.Join,
 	"meta":   meta,
+	"news":   news,
 }
 
 // meta keeps the non-empty parts of a line like "eng · Ana, Bo · 3 new".
