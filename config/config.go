@@ -61,6 +61,10 @@ type SMTP struct {
 	// MaxConnections caps concurrent SMTP sessions; a connection beyond it
 	// is answered 421 and closed. Default 200.
 	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerIP caps the sessions from one IPv4 address or one
+	// IPv6 /64; a connection beyond it is answered 421 4.7.0 and closed.
+	// Default 20.
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 }
 
 // IMAP configures one mailbox polled for team mail.
@@ -203,6 +207,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.SMTP.ReadTimeout, 5*time.Minute)
 	setDefault(&c.SMTP.WriteTimeout, time.Minute)
 	setDefault(&c.SMTP.MaxConnections, 200)
+	setDefault(&c.SMTP.MaxConnectionsPerIP, 20)
 
 	for i := range c.IMAP {
 		m := &c.IMAP[i]
@@ -282,6 +287,9 @@ func (c *Config) validate() error {
 	}
 	if c.SMTP.MaxConnections < 1 {
 		bad("smtp.max_connections", "must be at least 1")
+	}
+	if c.SMTP.MaxConnectionsPerIP < 1 {
+		bad("smtp.max_connections_per_ip", "must be at least 1")
 	}
 
 	for i, m := range c.IMAP {

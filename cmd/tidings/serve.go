@@ -165,15 +165,16 @@ func serve(e *env) error {
 // smtpOptions are the SMTP server's options from the configuration.
 func smtpOptions(cfg *config.Config, tlsConf *tls.Config, log *slog.Logger) mailin.SMTPOptions {
 	return mailin.SMTPOptions{
-		Listen:          cfg.SMTP.Listen,
-		Domain:          cfg.Domain,
-		TLS:             tlsConf,
-		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
-		MaxRecipients:   cfg.SMTP.MaxRecipients,
-		MaxLineLength:   cfg.SMTP.MaxLineLength,
-		ReadTimeout:     cfg.SMTP.ReadTimeout,
-		WriteTimeout:    cfg.SMTP.WriteTimeout,
-		MaxConnections:  cfg.SMTP.MaxConnections,
-		Logger:          log,
+		Listen:              cfg.SMTP.Listen,
+		Domain:              cfg.Domain,
+		TLS:                 tlsConf,
+		MaxMessageBytes:     cfg.SMTP.MaxMessageBytes,
+		MaxRecipients:       cfg.SMTP.MaxRecipients,
+		MaxLineLength:       cfg.SMTP.MaxLineLength,
+		ReadTimeout:         cfg.SMTP.ReadTimeout,
+		WriteTimeout:        cfg.SMTP.WriteTimeout,
+		MaxConnections:      cfg.SMTP.MaxConnections,
+		MaxConnectionsPerIP: cfg.SMTP.MaxConnectionsPerIP,
+		Logger:              log,
 	}
 }
