@@ -127,9 +127,9 @@ type ThreadView struct {
 	// Messages are the latest new messages (not the member's own, no
 	// reactions), oldest first. They are shared between members' digests
 	// over the same Prepared: never change them.
-	Messages []*MessageView
-	More     int // new messages not shown
-	New      int // new messages and reactions
+	Messages  []*MessageView
+	More      int // new messages not shown
+	New       int // new messages and reactions
 	Reactions []Reaction
 	Urgent    bool
 	// Waiting: the member was addressed (in To: or as @name) since they

@@ -43,14 +43,14 @@ func at(day, hour, min int) time.Time {
 type person2 struct{ addr, name string }
 
 var (
-	pAna     = person2{"ana@example.com", "Ana Lima"}
-	pBo      = person2{"bo@example.com", "Bo Berg"}
-	pCy      = person2{"cy@example.com", "Cy"}
-	pZoe     = person2{"zoe@example.com", "Zoë Ångström"}
-	pJurgen  = person2{"juergen@example.com", "Jürgen Groß"}
-	pDmitri  = person2{"dmitri@example.com", "Дмитрий Ковалёв"}
-	pPriya   = person2{"priya@example.com", "Priya Natarajan"}
-	pNoName  = person2{"ops-bot@example.com", ""}
+	pAna    = person2{"ana@example.com", "Ana Lima"}
+	pBo     = person2{"bo@example.com", "Bo Berg"}
+	pCy     = person2{"cy@example.com", "Cy"}
+	pZoe    = person2{"zoe@example.com", "Zoë Ångström"}
+	pJurgen = person2{"juergen@example.com", "Jürgen Groß"}
+	pDmitri = person2{"dmitri@example.com", "Дмитрий Ковалёв"}
+	pPriya  = person2{"priya@example.com", "Priya Natarajan"}
+	pNoName = person2{"ops-bot@example.com", ""}
 )
 
 type fixture struct {
