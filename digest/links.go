@@ -20,9 +20,10 @@ import (
 // lower-case base32 (no padding) of one kind byte ('t' for a thread's
 // reply address, 'd' for the digest's own), the thread ID as a uvarint
 // (thread addresses only), and the first 10 bytes of HMAC-SHA256(secret,
-// kind | team name | 0 | member address | 0 | uvarint thread). With a team
-// address's local part of up to 40 characters and thread IDs under 2^35,
-// the local part stays within the 64 characters RFC 5321 allows.
+// kind | team name | 0 | member address | 0 | uvarint thread). For thread
+// IDs under 2^28 the token has at most 24 characters, so with a team
+// address's local part of up to 39 the whole local part stays within the 64
+// characters RFC 5321 allows.
 type Links struct {
 	Secret []byte // the instance secret (store.Tx.Secret)
 	// Domain is the reply addresses' domain when a team's address has none;
