@@ -463,6 +463,9 @@ func TestComposeRefuses(t *testing.T) {
 		{"from with a name inside", func(m *mailout.Mail) { m.From.Address = "Eng <eng@example.com>" }},
 		{"to not an address", func(m *mailout.Mail) { m.To.Address = "zoe" }},
 		{"to with LF in the domain", func(m *mailout.Mail) { m.To.Address = "zoe@example.com\nBcc:x@y" }},
+		// net/mail would quote "zoe@example.com" as the local part: mail to evil.example.
+		{"to with two @", func(m *mailout.Mail) { m.To.Address = "zoe@example.com@evil.example" }},
+		{"to with NUL", func(m *mailout.Mail) { m.To.Address = "zoe\x00@example.com" }},
 		{"to with a list", func(m *mailout.Mail) { m.To.Address = "zoe@example.com, victim@example.org" }},
 		{"to quoted local part with CRLF", func(m *mailout.Mail) { m.To.Address = "\"zoe\r\nBcc: x\"@example.com" }},
 		{"reply-to bad", func(m *mailout.Mail) { m.ReplyTo.Address = "eng+d@@example.com" }},
