@@ -23,6 +23,10 @@ const NullSender = "<>"
 // null path. m.Date defaults to now. Queue returns the outbox ID. Call the
 // Deliverer's Notify after the transaction commits.
 func Queue(tx *store.Tx, m Mail, kind, member, envelopeFrom string, now time.Time) (uint64, error) {
+	if now.IsZero() {
+		// It would sort before every due time and never fall due.
+		return 0, fmt.Errorf("mailout: queue %s: %w: no time", kind, ErrInvalid)
+	}
 	if m.Date.IsZero() {
 		m.Date = now
 	}

@@ -97,6 +97,13 @@ func TestQueueInTransaction(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) {
 		t.Errorf("bad envelope sender: err = %v, want ErrInvalid", err)
 	}
+	err = st.Update(context.Background(), func(tx *store.Tx) error {
+		_, err := Queue(tx, testMail(4), "digest", "m4@example.com", "", time.Time{})
+		return err
+	})
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("no time: err = %v, want ErrInvalid", err)
+	}
 	st.View(func(tx *store.Tx) error {
 		n := 0
 		tx.OutMails(func(store.OutMail) bool { n++; return true })
