@@ -92,7 +92,7 @@ func lenientAddressList(s string) []Address {
 			if strings.HasPrefix(s[i:], "=?") {
 				// An encoded word is one atom, whatever it holds: senders
 				// leave ",", ":" and "<" unencoded in them.
-				if n, ok := wordLen(s[i:]); ok {
+				if n, _, ok := wordLen(s[i:]); ok {
 					seg.appendText(s, i, i+n)
 					i += n
 					continue

@@ -19,24 +19,34 @@ func parseDate(v string) time.Time {
 	if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", v); err == nil {
 		return t.UTC()
 	}
+	if f := strings.Fields(stripComments(v)); len(f) > 1 && isLetters(f[len(f)-1][:1]) {
+		// net/mail reads a zone name it does not know as UTC, and one the
+		// machine's zone knows in that zone's meaning ("CST" is +8 in
+		// Shanghai): §4.3 gives the names their offsets, so the name is
+		// replaced by its offset.
+		if off, ok := parseZone(f[len(f)-1]); ok {
+			v = strings.Join(f[:len(f)-1], " ") + " " + numericZone(off)
+		}
+	}
 	t, err := netmail.ParseDate(v)
 	if err != nil {
 		return lenientDate(v)
 	}
-	if f := strings.Fields(stripComments(v)); len(f) > 0 && isLetters(f[len(f)-1][:1]) {
-		// net/mail takes a zone name it does not know as UTC, and one the
-		// machine's zone knows in that zone's meaning ("CST" in Shanghai):
-		// §4.3 gives the names their offsets.
-		if off, ok := parseZone(f[len(f)-1]); ok {
-			y, mo, d := t.Date()
-			t = time.Date(y, mo, d, t.Hour(), t.Minute(), t.Second(), 0, time.FixedZone("", off))
-		}
-	}
 	if y := t.Year(); y >= 2050 && y < 2069 && !strings.Contains(v, strconv.Itoa(y)) {
-		// A two-digit year 50–68 is 19xx (§4.3); net/mail makes it 20xx.
+		// A two-digit year 50-68 is 19xx (§4.3); net/mail makes it 20xx.
 		t = t.AddDate(-100, 0, 0)
 	}
 	return t.UTC()
+}
+
+// numericZone writes an offset in seconds as +hhmm.
+func numericZone(off int) string {
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	hhmm := off/3600*100 + off%3600/60
+	return string(sign) + strconv.Itoa(10000 + hhmm)[1:]
 }
 
 // lenientDate is the fallback for dates net/mail cannot read: the fields

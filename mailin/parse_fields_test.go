@@ -92,6 +92,9 @@ func TestDecodeWords(t *testing.T) {
 		{"=?koi8-r?b?8NLJ18XU?=", "Привет"},
 		{"=?iso-2022-jp?B?GyRCJF4kXyRgJGEkYhsoQg==?=", "まみむめも"},
 		{"=?gb2312?b?1tDOxA==?=", "中文"},
+		// A "=?" that is no word does not stop the words after it.
+		{"=?utf-8?q?a?= =?bad =?utf-8?q?b?=", "a =?bad b"},
+		{"=?x-unknown?q?caf=E9?= =?utf-8?q?ok?=", "caféok"},
 	}
 	for _, tt := range tests {
 		if got := decodeWords(tt.in); got != tt.want {
@@ -270,6 +273,14 @@ func TestParseDate(t *testing.T) {
 		{"", time.Time{}},
 		{"soon", time.Time{}},
 		{"Tue, 1 Dec 2026 25:00:00 +0000", time.Time{}},
+		// §4.3: two-digit years 50-99 are 19xx (net/mail makes 50-68 20xx).
+		{"Tue, 1 Dec 59 09:30:01 +0000", utc("1959-12-01T09:30:01Z")},
+		{"Wed, 1 Dec 49 09:30:01 +0000", utc("2049-12-01T09:30:01Z")},
+		// Named zones have their §4.3 offsets whatever the machine's zone
+		// calls them (run the tests with TZ=Asia/Shanghai, where CST is +8).
+		{"Tue, 1 Dec 2026 09:30:01 CST", utc("2026-12-01T15:30:01Z")},
+		{"Tue, 1 Dec 2026 09:30:01 -0600 (CST)", utc("2026-12-01T15:30:01Z")},
+		{"Tue, 1 Dec 2026 09:30:01 XYZ", utc("2026-12-01T09:30:01Z")},
 	}
 	for _, tt := range tests {
 		got := parseDate(tt.in)

@@ -29,8 +29,8 @@ package mailin
 //     Windows-1252 (toUTF8), and Latin-1 text with bytes 0x80-0x9F as
 //     Windows-1252;
 //   - encoded words: an unknown charset (the decoder fails the whole
-//     field), base64 words folded over lines, and fields built to make
-//     the decoder quadratic (decodeWords);
+//     field), a "=?" that is no word (it stops decoding the rest of the
+//     field there), base64 words folded over lines (decodeWords);
 //   - parameters mime.ParseMediaType refuses whole, or whose RFC 2231
 //     charset it drops (lenientMediaValue);
 //   - addresses net/mail refuses, or with encoded words in quotes
@@ -259,7 +259,7 @@ func (w *walker) walkMultipart(p *part, body io.Reader, depth int) {
 	boundary := p.params["boundary"]
 	f := newPartFilter(body, boundary, w)
 	defer f.release()
-	mr := textproto.NewMultipartReader(f, boundary)
+	mr := textproto.NewMultipartReader(f, privateBoundary(boundary))
 	childType := ""
 	if p.mediaType == "multipart/digest" {
 		childType = "message/rfc822"

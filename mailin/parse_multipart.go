@@ -38,6 +38,12 @@ const (
 //     line) is dropped;
 //   - a delimiter line inside a part header ends the header first.
 //
+// It writes every delimiter line with privateBoundary, which go-message's
+// reader is given instead of the real one: that reader ends a part at any
+// line that starts with the delimiter and a "-" or a blank ("--b-1",
+// "--b junk"), and such a line would stop the walk; here only a line of
+// the delimiter alone (RFC 2046 §5.1.1) is one.
+//
 // It also writes every delimiter line, and the line break before it, with
 // a bare LF. go-message takes the line ending of the first delimiter for
 // all of them, so a CRLF message with one LF delimiter (or the reverse)
@@ -79,6 +85,13 @@ const (
 	fHeaderDrop        // inside a long first header line without a field name
 	fEpilogue          // after the closing delimiter
 )
+
+// privateMark follows the boundary in the delimiter lines partFilter
+// writes: a NUL, which no delimiter line of real mail has there.
+const privateMark = 0
+
+// privateBoundary is the boundary go-message's reader is given.
+func privateBoundary(boundary string) string { return boundary + "\x00" }
 
 // partFilters recycles filters with their buffers: a message has a few,
 // each used for the time of one walkMultipart.
@@ -298,13 +311,15 @@ func (f *partFilter) delimiter(line []byte) {
 	}
 	f.held = f.held[:0]
 	f.seenDelim = true
-	f.out = append(f.out, bytes.TrimRight(line, " \t\r")...)
-	f.out = append(f.out, '\n')
+	f.out = append(f.out, f.delim...)
+	f.out = append(f.out, privateMark)
 	if bytes.HasPrefix(line[len(f.delim):], []byte("--")) {
+		f.out = append(f.out, "--\n"...)
 		f.closed = true
 		f.state = fEpilogue
 		return
 	}
+	f.out = append(f.out, '\n')
 	f.state, f.firstLine, f.hdrBytes, f.fields, f.field = fHeaderLine, true, 0, 0, 0
 }
 

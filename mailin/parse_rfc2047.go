@@ -27,18 +27,18 @@ func wordCharset(cs string, r io.Reader) (io.Reader, error) {
 }
 
 // decodeWords decodes the RFC 2047 encoded words in s (valid UTF-8) with
-// mime.WordDecoder, which also drops the blanks between two words
-// (§6.2). Before that, each "=?" is checked to start a word of bounded
-// size, and the field is decoded in pieces split at those that do not:
-// the decoder searches the whole rest of the field for the end of each
-// "=?" and allocates what it finds, which on a hostile field is quadratic
-// in time and memory. Base64 words folded over lines come with blanks
-// inside, which the decoder refuses; they are joined first.
+// mime.WordDecoder, which also drops the blanks between two words (§6.2)
+// and keeps a word it cannot decode as it is. The decoder stops at the
+// first "=?" that does not parse as a word and leaves the rest of the
+// field undecoded, so the field is cut there first and the pieces decoded
+// one by one; and base64 words folded over lines come with blanks inside,
+// which it refuses, so those are joined.
 func decodeWords(s string) string {
 	if !strings.Contains(s, "=?") {
 		return s
 	}
 	var out, piece strings.Builder
+	out.Grow(len(s))
 	flush := func() {
 		if piece.Len() == 0 {
 			return
@@ -58,7 +58,7 @@ func decodeWords(s string) string {
 		}
 		j += i
 		piece.WriteString(s[i:j])
-		n, ok := wordLen(s[j:])
+		n, enc, ok := wordLen(s[j:])
 		if !ok {
 			flush()
 			out.WriteString("=?")
@@ -66,7 +66,7 @@ func decodeWords(s string) string {
 			continue
 		}
 		word := s[j : j+n]
-		if (word[2+strings.IndexByte(word[2:], '?')+1]|0x20) == 'b' && strings.ContainsAny(word, " \t") {
+		if enc == 'b' && strings.ContainsAny(word, " \t") {
 			word = strings.NewReplacer(" ", "", "\t", "").Replace(word)
 		}
 		piece.WriteString(word)
@@ -85,22 +85,27 @@ const (
 )
 
 // wordLen returns the length of the encoded word "=?cs?e?text?=" at the
-// start of s; ok is false when there is none.
-func wordLen(s string) (n int, ok bool) {
+// start of s and its encoding, 'b' or 'q'; ok is false when there is none.
+func wordLen(s string) (n int, enc byte, ok bool) {
 	q := strings.IndexByte(s[2:min(len(s), 2+maxCharsetLen+1)], '?')
 	if q <= 0 || strings.ContainsAny(s[2:2+q], " \t\"=") {
-		return 0, false
+		return 0, 0, false
 	}
 	p := 2 + q + 1 // the encoding letter
-	if p+1 >= len(s) || s[p+1] != '?' || !strings.ContainsRune("BbQq", rune(s[p])) {
-		return 0, false
+	if p+1 >= len(s) || s[p+1] != '?' {
+		return 0, 0, false
+	}
+	switch enc = s[p] | 0x20; enc {
+	case 'b', 'q':
+	default:
+		return 0, 0, false
 	}
 	rest := s[p+2:]
 	e := strings.Index(rest[:min(len(rest), maxWordText+2)], "?=")
 	if e < 0 || strings.IndexByte(rest[:e], '?') >= 0 {
-		return 0, false
+		return 0, 0, false
 	}
-	return p + 2 + e + 2, true
+	return p + 2 + e + 2, enc, true
 }
 
 // decodeHeaderText is the whole treatment of an unstructured field such as

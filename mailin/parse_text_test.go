@@ -89,6 +89,24 @@ func TestParseText(t *testing.T) {
 			want: "café", fromHTML: true,
 		},
 		{
+			// The library reads 0x80-0x9F as control characters, which
+			// would be dropped: senders mean Windows-1252.
+			name: "Latin-1 label, Windows-1252 quotes",
+			raw:  hdr + "Content-Type: text/plain; charset=iso-8859-1\n\n\x93quoted\x94 \x96 caf\xe9\n",
+			want: "\u201cquoted\u201d \u2013 café",
+		},
+		{
+			name: "Latin-1 label, Latin-1 text",
+			raw:  hdr + "Content-Type: text/plain; charset=\"ISO-8859-1\"\n\nna\xefve \xa3\n",
+			want: "naïve £",
+		},
+		{
+			name: "transfer encoding names go-message does not know",
+			raw: hdr + "Content-Type: multipart/mixed; boundary=m\n\n--m\nContent-Transfer-Encoding: Quoted Printable\n\ncaf=C3=A9\n" +
+				"--m\nContent-Transfer-Encoding: base64 (text)\n\nb2s=\n--m--\n",
+			want: "café\n\nok",
+		},
+		{
 			name: "base64 UTF-16",
 			raw:  hdr + "Content-Type: text/plain; charset=utf-16le\nContent-Transfer-Encoding: base64\n\naABpACEA\n",
 			want: "hi!",
@@ -151,6 +169,19 @@ func TestParseAttachments(t *testing.T) {
 			name: "message/rfc822 without subject",
 			part: "Content-Type: message/rfc822\n\nFrom: b@example.com\n\nplan\n",
 			want: []store.Attachment{{Name: "message.eml", Type: "message/rfc822", Size: 25}},
+		},
+		{
+			// Counted as decodeBase64 reads it: the standard decoder stops at
+			// the stray character.
+			name: "base64 with a stray character and no padding",
+			part: "Content-Type: application/octet-stream; name=b.bin\nContent-Transfer-Encoding: base64\n\naGVsbG8g*d29ybGQ\n",
+			want: []store.Attachment{{Name: "b.bin", Type: "application/octet-stream", Size: 11}},
+		},
+		{
+			name: "message/global in base64",
+			part: "Content-Type: message/global\nContent-Transfer-Encoding: base64\n\n" +
+				"RnJvbTogYkBleGFtcGxlLmNvbQpTdWJqZWN0OiBpbm5lcgoKaGkK\n",
+			want: []store.Attachment{{Name: "inner.eml", Type: "message/global", Size: 39}},
 		},
 		{
 			name: "quoted-printable size decoded",
