@@ -28,8 +28,13 @@ const (
 	DefaultSMTPWriteTimeout    = time.Minute
 	DefaultMaxConnections      = 200
 	DefaultMaxConnectionsPerIP = 20
+	DefaultMaxInflightBytes    = 256 << 20
 	DefaultMaxBadRecipients    = 20
 	DefaultSMTPShutdownGrace   = 30 * time.Second
+
+	// defaultBudgetWait is how long a session that holds no budget waits
+	// for some before its message is deferred.
+	defaultBudgetWait = 10 * time.Second
 
 	// minLineLength is the longest text line (with CRLF) RFC 5321
 	// §4.5.3.1.6 obliges every server to take.
@@ -71,6 +76,20 @@ type SMTPOptions struct {
 	// address, or one IPv6 /64 (default 20); beyond it a connection gets
 	// 421 4.7.0 and is closed. Loopback is counted like any address.
 	MaxConnectionsPerIP int
+	// MaxInflightBytes bounds the bytes of message bodies held in memory at
+	// once, by all sessions together (default 256 MiB). A session counts a
+	// body as it arrives: all of a declared SIZE before reading, otherwise in
+	// steps of 64 KiB; it gives the bytes back once the message is answered.
+	// A session that holds none waits up to 10 s for some; one already
+	// reading a body never waits. When the bytes cannot be had the message
+	// gets 451 4.3.1, after the rest of it has been read and discarded, and
+	// the sender tries again later. One session counts at most the whole
+	// budget: a message larger than the budget is taken when it arrives
+	// alone, so memory held for bodies stays under about
+	// max(MaxInflightBytes, MaxMessageBytes), plus what the pipeline makes
+	// of the messages (which the budget bounds in proportion), plus brief
+	// copies while a body is joined or its line endings rewritten.
+	MaxInflightBytes int64
 	// MaxBadRecipients is how many unknown recipients one connection may try
 	// (default 20); the next one is answered 421 and the connection closed.
 	MaxBadRecipients int
@@ -113,6 +132,9 @@ func (o *SMTPOptions) applyDefaults() {
 	if o.MaxConnectionsPerIP <= 0 {
 		o.MaxConnectionsPerIP = DefaultMaxConnectionsPerIP
 	}
+	if o.MaxInflightBytes <= 0 {
+		o.MaxInflightBytes = DefaultMaxInflightBytes
+	}
 	if o.MaxBadRecipients <= 0 {
 		o.MaxBadRecipients = DefaultMaxBadRecipients
 	}
@@ -143,6 +165,12 @@ type SMTPServer struct {
 	idPrefix string
 	nextID   atomic.Uint64
 
+	// budget counts the message bytes sessions hold (MaxInflightBytes);
+	// chunks recycles the buffers bodies are read into.
+	budget     *budget
+	budgetWait time.Duration // tests shorten it
+	chunks     sync.Pool
+
 	closing   atomic.Bool // set by Shutdown and Close; read under mu or lock-free
 	mu        sync.Mutex  // guards listeners, conns and perIP against closing
 	listeners []*smtpListener
@@ -171,7 +199,11 @@ func NewSMTPServer(p *Pipeline, opts SMTPOptions) *SMTPServer {
 		conns:    make(map[*smtpConn]struct{}),
 		perIP:    make(map[netip.Addr]int),
 		stopped:  make(chan struct{}),
+
+		budget:     newBudget(opts.MaxInflightBytes),
+		budgetWait: defaultBudgetWait,
 	}
+	s.chunks.New = func() any { return new(chunk) }
 	srv := smtp.NewServer(&backend{s: s})
 	srv.Domain = opts.Domain
 	srv.TLSConfig = opts.TLS

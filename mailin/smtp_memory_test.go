@@ -3,6 +3,7 @@ package mailin
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,7 +27,9 @@ import (
 //	go test -run '^$' -bench SMTPMemory -benchtime 1x ./mailin
 //
 // "declared" sends SIZE= with MAIL FROM, as MTAs do; "undeclared" does not,
-// as the go-smtp client does not.
+// as the go-smtp client does not. "store" delivers through the pipeline;
+// "discard" answers 250 without parsing or storing, to tell the SMTP
+// server's own share apart.
 func BenchmarkSMTPMemory(b *testing.B) {
 	const (
 		sessions = 40
@@ -38,67 +41,77 @@ func BenchmarkSMTPMemory(b *testing.B) {
 	body := bytes.Repeat([]byte(line), size/len(line))
 
 	for _, declared := range []bool{false, true} {
-		name := "undeclared"
-		if declared {
-			name = "declared"
-		}
-		b.Run(name, func(b *testing.B) {
-			for range b.N {
-				e := newSMTPEnv(b, SMTPOptions{Logger: slog.New(slog.DiscardHandler)})
-				runtime.GC()
-				var base runtime.MemStats
-				runtime.ReadMemStats(&base)
-
-				stop := make(chan struct{})
-				var peak atomic.Uint64
-				sampled := make(chan struct{})
-				go func() {
-					defer close(sampled)
-					t := time.NewTicker(10 * time.Millisecond)
-					defer t.Stop()
-					for {
-						var ms runtime.MemStats
-						runtime.ReadMemStats(&ms)
-						if ms.HeapInuse > peak.Load() {
-							peak.Store(ms.HeapInuse)
-						}
-						select {
-						case <-stop:
-							return
-						case <-t.C:
-						}
-					}
-				}()
-
-				var mu sync.Mutex
-				codes := map[string]int{}
-				var wg sync.WaitGroup
-				for i := range sessions {
-					wg.Go(func() {
-						code, err := sendSized(e.addr, fmt.Sprintf("127.0.0.%d", 10+i), i, body, declared)
-						mu.Lock()
-						defer mu.Unlock()
-						if err != nil {
-							codes["error"]++
-							b.Logf("session %d: %v", i, err)
-							return
-						}
-						codes[code]++
-					})
-				}
-				wg.Wait()
-				close(stop)
-				<-sampled
-
-				b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapInuse))/(1<<20), "MiB-peak-heap")
-				if hwm := peakRSS(); hwm > 0 {
-					b.ReportMetric(float64(hwm)/(1<<20), "MiB-peak-rss")
-				}
-				for code, n := range codes {
-					b.ReportMetric(float64(n), "replies-"+code)
-				}
+		for _, store := range []bool{true, false} {
+			name := "undeclared"
+			if declared {
+				name = "declared"
 			}
-		})
+			if store {
+				name += "/store"
+			} else {
+				name += "/discard"
+			}
+			b.Run(name, func(b *testing.B) {
+				for range b.N {
+					e := newSMTPEnv(b, SMTPOptions{Logger: slog.New(slog.DiscardHandler)})
+					if !store {
+						e.srv.deliver = func(context.Context, Delivery) (Outcome, error) { return Outcome{}, nil }
+					}
+					runtime.GC()
+					var base runtime.MemStats
+					runtime.ReadMemStats(&base)
+
+					stop := make(chan struct{})
+					var peak atomic.Uint64
+					sampled := make(chan struct{})
+					go func() {
+						defer close(sampled)
+						t := time.NewTicker(10 * time.Millisecond)
+						defer t.Stop()
+						for {
+							var ms runtime.MemStats
+							runtime.ReadMemStats(&ms)
+							if ms.HeapInuse > peak.Load() {
+								peak.Store(ms.HeapInuse)
+							}
+							select {
+							case <-stop:
+								return
+							case <-t.C:
+							}
+						}
+					}()
+
+					var mu sync.Mutex
+					codes := map[string]int{}
+					var wg sync.WaitGroup
+					for i := range sessions {
+						wg.Go(func() {
+							code, err := sendSized(e.addr, fmt.Sprintf("127.0.0.%d", 10+i), i, body, declared)
+							mu.Lock()
+							defer mu.Unlock()
+							if err != nil {
+								codes["error"]++
+								b.Logf("session %d: %v", i, err)
+								return
+							}
+							codes[code]++
+						})
+					}
+					wg.Wait()
+					close(stop)
+					<-sampled
+
+					b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapInuse))/(1<<20), "MiB-peak-heap")
+					if hwm := peakRSS(); hwm > 0 {
+						b.ReportMetric(float64(hwm)/(1<<20), "MiB-peak-rss")
+					}
+					for code, n := range codes {
+						b.ReportMetric(float64(n), "replies-"+code)
+					}
+				}
+			})
+		}
 	}
 }
 

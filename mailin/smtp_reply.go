@@ -10,12 +10,13 @@ import (
 
 // Conditions the SMTP session reports through reply.
 var (
-	errShuttingDown         = errors.New("mailin: smtp server shutting down")
-	errTooManyConnections   = errors.New("mailin: too many smtp connections")
-	errTooManyFromIP        = errors.New("mailin: too many smtp connections from one address")
-	errTooManyBadRecipients = errors.New("mailin: too many unknown recipients")
-	errSmuggling            = errors.New("mailin: lone dot line with a bare CR or LF in DATA")
-	errSessionPanic         = errors.New("mailin: panic in smtp session")
+	errShuttingDown          = errors.New("mailin: smtp server shutting down")
+	errTooManyConnections    = errors.New("mailin: too many smtp connections")
+	errTooManyFromIP         = errors.New("mailin: too many smtp connections from one address")
+	errInsufficientResources = errors.New("mailin: smtp message memory budget exhausted")
+	errTooManyBadRecipients  = errors.New("mailin: too many unknown recipients")
+	errSmuggling             = errors.New("mailin: lone dot line with a bare CR or LF in DATA")
+	errSessionPanic          = errors.New("mailin: panic in smtp session")
 )
 
 // unknownRecipientError names the address refused at RCPT.
@@ -71,6 +72,10 @@ func (s *SMTPServer) reply(err error) *smtp.SMTPError {
 		// RFC 3463 X.7.0: other security or policy status.
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
 			Message: s.opts.Domain + " too many connections from your address, try again later"}
+	case errors.Is(err, errInsufficientResources):
+		// RFC 3463 X.3.1: mail system full, for now; the sender retries.
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 1},
+			Message: "insufficient system resources, try again later"}
 	case errors.Is(err, smtp.ErrDataTooLarge):
 		// RFC 3463 X.3.4: message too big for system.
 		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},

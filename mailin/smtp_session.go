@@ -79,6 +79,7 @@ type session struct {
 	inTx     bool  // between MAIL and the end of DATA or RSET
 	hungUp   error // why the connection is being closed; nil while open
 	from     string
+	size     int64 // SIZE declared with MAIL FROM, or 0
 	rcpts    []string
 	teams    []string
 	badLocal int // unknown recipients when sc is nil
@@ -115,7 +116,7 @@ func (ss *session) recoverInto(err *error) {
 	}
 }
 
-func (ss *session) Mail(from string, _ *smtp.MailOptions) (err error) {
+func (ss *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 	defer ss.recoverInto(&err)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -125,10 +126,22 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) (err error) {
 	if ss.hungUp != nil {
 		return ss.s.replyError(ss.hungUp)
 	}
+	var size int64
+	if opts != nil {
+		size = opts.Size
+	}
+	// RFC 1870 §6.1: refuse a declared size the server will not take, before
+	// the body is sent. go-smtp refuses one above MaxMessageBytes itself;
+	// one equal to it is refused here, since a body that reaches the limit
+	// is refused.
+	if size >= ss.s.opts.MaxMessageBytes {
+		return ss.s.replyError(fmt.Errorf("declared size %d: %w", size, smtp.ErrDataTooLarge))
+	}
 	// Any sender is taken here, the null sender of bounces included: who may
 	// post is decided from the message by the pipeline.
 	ss.inTx = true
 	ss.from = from
+	ss.size = size
 	ss.rcpts = ss.rcpts[:0]
 	ss.teams = ss.teams[:0]
 	return nil
@@ -187,18 +200,23 @@ func (ss *session) countBad() int {
 func (ss *session) Data(r io.Reader) (err error) {
 	start := time.Now()
 	ss.mu.Lock()
-	from, rcpts, teams, hungUp := ss.from, slices.Clone(ss.rcpts), slices.Clone(ss.teams), ss.hungUp
+	from, rcpts, teams, hungUp, declared := ss.from, slices.Clone(ss.rcpts), slices.Clone(ss.teams), ss.hungUp, ss.size
 	ss.mu.Unlock()
 
 	var raw []byte
+	var size int64
 	var out Outcome
+	body := inflight{s: ss.s}
+	// Runs last, once the reply is settled, just before go-smtp writes it:
+	// nothing keeps raw after that.
+	defer body.release()
 	defer func() {
 		if r := recover(); r != nil {
 			ss.log.Error("panic in smtp session", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			err = fmt.Errorf("%w: %v", errSessionPanic, r)
 		}
 		rep := ss.s.reply(err)
-		ss.logMessage(from, rcpts, raw, out, rep, err, time.Since(start))
+		ss.logMessage(from, rcpts, raw, size, out, rep, err, time.Since(start))
 		if rep != nil {
 			err = rep
 		}
@@ -209,7 +227,13 @@ func (ss *session) Data(r io.Reader) (err error) {
 		return hungUp
 	}
 
-	raw, err = readBody(r)
+	raw, size, err = body.read(r, declared)
+	if errors.Is(err, errInsufficientResources) {
+		// The budget is given back as Data returns; go-smtp then reads the
+		// rest of the body and discards it, under the read deadline set at
+		// DATA, before it writes the reply.
+		return err
+	}
 	if err != nil {
 		if !errors.Is(err, smtp.ErrDataTooLarge) && !errors.Is(err, smtp.ErrDataReset) {
 			// The body ended early (timeout, broken or overlong line, a
@@ -225,6 +249,8 @@ func (ss *session) Data(r io.Reader) (err error) {
 	}
 
 	raw, smuggled := normalizeBody(raw)
+	body.settle(int64(cap(raw)))
+	size = int64(len(raw))
 	if smuggled {
 		return errSmuggling
 	}
@@ -232,17 +258,9 @@ func (ss *session) Data(r io.Reader) (err error) {
 	return err
 }
 
-// readBody reads the whole message; the reader ends at go-smtp's end marker.
-func readBody(r io.Reader) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(16 << 10)
-	_, err := buf.ReadFrom(r)
-	return buf.Bytes(), err
-}
-
 // logMessage writes the one line per message: who, what, and what was
 // answered. err carries the detail behind a generic reply.
-func (ss *session) logMessage(from string, rcpts []string, raw []byte, out Outcome, rep *smtp.SMTPError, err error, took time.Duration) {
+func (ss *session) logMessage(from string, rcpts []string, raw []byte, size int64, out Outcome, rep *smtp.SMTPError, err error, took time.Duration) {
 	mid := out.MessageID
 	if mid == "" {
 		mid = headerMessageID(raw)
@@ -262,7 +280,7 @@ func (ss *session) logMessage(from string, rcpts []string, raw []byte, out Outco
 		outcome = "duplicate"
 	}
 	attrs := []any{
-		"from", from, "rcpts", rcpts, "message_id", mid, "size", len(raw),
+		"from", from, "rcpts", rcpts, "message_id", mid, "size", size,
 		"code", code, "enhanced", enhanced, "outcome", outcome, "tls", ss.tls,
 		"ms", took.Milliseconds(),
 	}
@@ -287,6 +305,7 @@ func (ss *session) Reset() {
 	defer ss.mu.Unlock()
 	ss.inTx = false
 	ss.from = ""
+	ss.size = 0
 	ss.rcpts = ss.rcpts[:0]
 	ss.teams = ss.teams[:0]
 	if ss.s.closing.Load() && ss.hungUp == nil {

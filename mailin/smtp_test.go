@@ -435,9 +435,24 @@ func TestSMTPOversize(t *testing.T) {
 	})
 
 	t.Run("declared size", func(t *testing.T) {
-		c := dialRaw(t, e.addr)
-		c.hello()
-		c.cmd("MAIL FROM:<"+memberAddr+"> SIZE=4096", 552, "5.3.4")
+		// RFC 1870 §6.1: a SIZE the server will not take is refused at
+		// MAIL, before the body is sent; the limit is exclusive here too.
+		for _, tt := range []struct {
+			size int
+			code int
+			enh  string
+		}{
+			{4096, 552, "5.3.4"},
+			{2048, 552, "5.3.4"},
+			{2047, 250, "2.0.0"},
+			{0, 250, "2.0.0"},
+		} {
+			c := dialRaw(t, e.addr)
+			c.hello()
+			c.cmd(fmt.Sprintf("MAIL FROM:<%s> SIZE=%d", memberAddr, tt.size), tt.code, tt.enh)
+			// The session goes on.
+			c.cmd("NOOP", 250, "2.0.0")
+		}
 	})
 }
 
@@ -608,6 +623,7 @@ func TestSMTPReply(t *testing.T) {
 		{"shutting down", errShuttingDown, 421, smtp.EnhancedCode{4, 3, 2}},
 		{"too many connections", errTooManyConnections, 421, smtp.EnhancedCode{4, 4, 5}},
 		{"too many connections from one address", errTooManyFromIP, 421, smtp.EnhancedCode{4, 7, 0}},
+		{"budget exhausted", fmt.Errorf("read: %w", errInsufficientResources), 451, smtp.EnhancedCode{4, 3, 1}},
 		{"too many bad recipients", errTooManyBadRecipients, 421, smtp.EnhancedCode{4, 7, 0}},
 		{"store closed", fmt.Errorf("store: %w", store.ErrClosed), 451, smtp.EnhancedCode{4, 3, 0}},
 		{"other smtp error", &smtp.SMTPError{Code: 554, Message: "x"}, 451, smtp.EnhancedCode{4, 3, 0}},
