@@ -46,7 +46,7 @@ const (
 	storeRetry = time.Minute
 	// maxAnswer bounds the error text kept in a record.
 	maxAnswer = 500
-	// answerMoving marks, in LastAnswer, a mail whose file is complete in
+	// answerMoving tells, in LastAnswer, of a mail whose file is complete in
 	// the Maildir's tmp/ and is being renamed into new/. A crash leaves
 	// the question of whether the rename happened; the tmp/ file answers
 	// it: still there, it did not; gone, it did.
@@ -244,7 +244,7 @@ func (d *Deliverer) crashPoint(stage string) error {
 	return nil
 }
 
-func moving(m store.OutMail) bool { return strings.HasPrefix(m.LastAnswer, answerMoving) }
+func moving(m store.OutMail) bool { return m.Moving }
 
 // toMaildir delivers a batch into the Maildir; see Deliverer for the order
 // of steps and why.
@@ -426,10 +426,10 @@ func (d *Deliverer) apply(m *store.OutMail, o outcome, now time.Time) {
 	}
 	switch {
 	case o.mark:
-		m.LastAnswer = answerMoving
+		m.LastAnswer, m.Moving = answerMoving, true
 		return
 	case o.err == nil:
-		m.State, m.Done = store.OutSent, now
+		m.State, m.Done, m.Moving = store.OutSent, now, false
 		m.LastAnswer = "delivered"
 		if o.file != "" {
 			m.LastAnswer = "delivered to new/" + o.file
@@ -440,6 +440,7 @@ func (d *Deliverer) apply(m *store.OutMail, o outcome, now time.Time) {
 	if len(answer) > maxAnswer {
 		answer = strings.ToValidUTF8(answer[:maxAnswer], "")
 	}
+	m.Moving = o.moving
 	if o.moving {
 		answer = answerMoving + "; " + answer
 	}

@@ -31,6 +31,10 @@ type OutMail struct {
 	LastAnswer  string    `json:"last_answer,omitempty"`
 	Done        time.Time `json:"done,omitempty"` // when it was sent or given up
 	Size        int       `json:"size"`
+	// Moving is set while a delivery is between two durable steps (for the
+	// Maildir: the file complete in tmp/, not yet renamed into new/), so
+	// that a restart finishes it instead of delivering it again.
+	Moving bool `json:"moving,omitempty"`
 }
 
 // Outbox records are stored like messages: one value holding the JSON
