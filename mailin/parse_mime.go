@@ -20,8 +20,10 @@ package mailin
 //   - header blocks are cut into fields here (parseHeader): go-message's
 //     reader copies long fields several times over and gives up on the
 //     first line it refuses; partFilter mends such lines in part headers;
-//   - a multipart whose boundary never comes or never closes keeps its
-//     text; delimiter lines are read whatever their line endings;
+//   - multiparts (partFilter): only a line of the delimiter alone ends a
+//     part (go-message's reader also takes "--b-1" or "--b junk"), however
+//     its line ends; one whose boundary never comes or never closes keeps
+//     its text;
 //   - transfer encodings: misspelt names; text that is not the base64 it
 //     claims, or has stray characters in it (decodeBase64); base64 sizes
 //     are counted, not decoded (base64Counter);
@@ -34,8 +36,11 @@ package mailin
 //   - parameters mime.ParseMediaType refuses whole, or whose RFC 2231
 //     charset it drops (lenientMediaValue);
 //   - addresses net/mail refuses, or with encoded words in quotes
-//     (lenientAddressList); dates it refuses, and zone names it reads as
-//     UTC (lenientDate).
+//     (lenientAddressList); dates it refuses (lenientDate), and zone
+//     names, which it reads in the machine's zone;
+//   - Message-IDs (parseIDs): go-message/mail's MsgIDList refuses ids
+//     without brackets and words between ids, and HTML is made text on
+//     x/net/html's tokenizer (htmlToText): no library here does either.
 
 import (
 	"fmt"
