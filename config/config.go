@@ -65,6 +65,10 @@ type SMTP struct {
 	// IPv6 /64; a connection beyond it is answered 421 4.7.0 and closed.
 	// Default 20.
 	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
+	// MaxInflightBytes bounds the message bytes all sessions together hold
+	// in memory; a message that cannot get its share in time is answered
+	// 451 4.3.1 and the sender retries later. Default 268435456 (256 MiB).
+	MaxInflightBytes int64 `toml:"max_inflight_bytes"`
 }
 
 // IMAP configures one mailbox polled for team mail.
@@ -208,6 +212,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.SMTP.WriteTimeout, time.Minute)
 	setDefault(&c.SMTP.MaxConnections, 200)
 	setDefault(&c.SMTP.MaxConnectionsPerIP, 20)
+	setDefault(&c.SMTP.MaxInflightBytes, 256<<20)
 
 	for i := range c.IMAP {
 		m := &c.IMAP[i]
@@ -290,6 +295,10 @@ func (c *Config) validate() error {
 	}
 	if c.SMTP.MaxConnectionsPerIP < 1 {
 		bad("smtp.max_connections_per_ip", "must be at least 1")
+	}
+	// Bodies are counted against the budget in steps of 64 KiB.
+	if c.SMTP.MaxInflightBytes < 64<<10 {
+		bad("smtp.max_inflight_bytes", "%d is too small (at least 65536)", c.SMTP.MaxInflightBytes)
 	}
 
 	for i, m := range c.IMAP {

@@ -38,6 +38,7 @@ func TestDefaults(t *testing.T) {
 		{"smtp.write_timeout", c.SMTP.WriteTimeout, time.Minute},
 		{"smtp.max_connections", c.SMTP.MaxConnections, 200},
 		{"smtp.max_connections_per_ip", c.SMTP.MaxConnectionsPerIP, 20},
+		{"smtp.max_inflight_bytes", c.SMTP.MaxInflightBytes, int64(268435456)},
 		{"http.listen", c.HTTP.Listen, "127.0.0.1:8080"},
 		{"http.base_url", c.HTTP.BaseURL, "http://127.0.0.1:8080"},
 		{"outbound.mode", c.Outbound.Mode, "dir"},
@@ -72,7 +73,7 @@ func TestLoadFull(t *testing.T) {
 		t.Errorf("domain/data_dir = %q %q", c.Domain, c.DataDir)
 	}
 	if c.SMTP.ReadTimeout != 5*time.Minute || c.SMTP.WriteTimeout != 30*time.Second || c.SMTP.MaxConnections != 20 ||
-		c.SMTP.MaxConnectionsPerIP != 5 {
+		c.SMTP.MaxConnectionsPerIP != 5 || c.SMTP.MaxInflightBytes != 64<<20 {
 		t.Errorf("smtp = %+v", c.SMTP)
 	}
 	if len(c.IMAP) != 2 {
@@ -115,6 +116,8 @@ func TestLoadErrors(t *testing.T) {
 		{"half a tls pair", "[smtp]\ntls_cert = \"c.pem\"\n", []string{"smtp.tls_cert", "together"}},
 		{"bad listen", "[smtp]\nlisten = \"2525\"\n", []string{"smtp.listen"}},
 		{"per-ip negative", "[smtp]\nmax_connections_per_ip = -1\n", []string{"smtp.max_connections_per_ip"}},
+		{"inflight too small", "[smtp]\nmax_inflight_bytes = 4096\n", []string{"smtp.max_inflight_bytes", "4096"}},
+		{"inflight negative", "[smtp]\nmax_inflight_bytes = -1\n", []string{"smtp.max_inflight_bytes"}},
 		{"duration syntax", "[outbound]\nlifetime = \"5 days\"\n", []string{"5 days"}},
 		{"duration too short", "[outbound]\nlifetime = \"1s\"\n", []string{"outbound.lifetime"}},
 		{"relay missing", "[outbound]\nmode = \"smtp\"\n", []string{"outbound.relay", "required"}},

@@ -175,6 +175,7 @@ func smtpOptions(cfg *config.Config, tlsConf *tls.Config, log *slog.Logger) mail
 		WriteTimeout:        cfg.SMTP.WriteTimeout,
 		MaxConnections:      cfg.SMTP.MaxConnections,
 		MaxConnectionsPerIP: cfg.SMTP.MaxConnectionsPerIP,
+		MaxInflightBytes:    cfg.SMTP.MaxInflightBytes,
 		Logger:              log,
 	}
 }

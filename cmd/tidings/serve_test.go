@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,7 @@ func TestSMTPOptionsFromConfig(t *testing.T) {
 		{"write_timeout", o.WriteTimeout, time.Duration(mailin.DefaultSMTPWriteTimeout)},
 		{"max_connections", o.MaxConnections, mailin.DefaultMaxConnections},
 		{"max_connections_per_ip", o.MaxConnectionsPerIP, mailin.DefaultMaxConnectionsPerIP},
+		{"max_inflight_bytes", o.MaxInflightBytes, int64(mailin.DefaultMaxInflightBytes)},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -38,6 +41,23 @@ func TestSMTPOptionsFromConfig(t *testing.T) {
 	}
 	if o.Domain != "localhost" {
 		t.Errorf("domain %q", o.Domain)
+	}
+
+	// Every key set to something else arrives as set.
+	path := filepath.Join(t.TempDir(), "t.toml")
+	os.WriteFile(path, []byte("domain = \"example.org\"\n[smtp]\nlisten = \"127.0.0.1:2626\"\nmax_message_bytes = 4096\n"+
+		"max_recipients = 3\nmax_line_length = 1500\nread_timeout = \"2m\"\nwrite_timeout = \"20s\"\nmax_connections = 7\n"+
+		"max_connections_per_ip = 2\nmax_inflight_bytes = 1048576\n"), 0o600)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := smtpOptions(cfg, nil, nil)
+	want := mailin.SMTPOptions{Listen: "127.0.0.1:2626", Domain: "example.org", MaxMessageBytes: 4096, MaxRecipients: 3,
+		MaxLineLength: 1500, ReadTimeout: 2 * time.Minute, WriteTimeout: 20 * time.Second, MaxConnections: 7,
+		MaxConnectionsPerIP: 2, MaxInflightBytes: 1 << 20}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("options from a full [smtp]:\n got %+v\nwant %+v", got, want)
 	}
 }
 
