@@ -129,6 +129,9 @@ func TestScheduleInstants(t *testing.T) {
 		{"sao paulo midnight start in gap", "America/Sao_Paulo", "00:00", "sun", "2018-11-03T00:00:00Z", "2018-11-04T03:00:00Z"},
 		{"sao paulo evening overlap first", "America/Sao_Paulo", "23:30", "sat", "2018-02-16T00:00:00Z", "2018-02-18T01:30:00Z"},
 		{"sao paulo sunday after overlap", "America/Sao_Paulo", "00:30", "sun", "2018-02-17T00:00:00Z", "2018-02-18T03:30:00Z"},
+		// America/Nuuk: 2026-03-28 23:00 -02 -> 2026-03-29 00:00 -01.
+		{"nuuk gap across midnight", "America/Nuuk", "23:30", "sat,sun", "2026-03-27T00:00:00Z", "2026-03-29T01:00:00Z"},
+		{"nuuk sunday after it", "America/Nuuk", "23:30", "sat,sun", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"},
 		// Pacific/Apia skipped Friday 2011-12-30: its start time's first valid minute after is Saturday 00:00 +14.
 		{"apia thursday", "Pacific/Apia", "09:00", "mon-fri", "2011-12-29T00:00:00Z", "2011-12-29T19:00:00Z"},
 		{"apia skipped friday", "Pacific/Apia", "09:00", "mon-fri", "2011-12-29T19:00:00Z", "2011-12-30T10:00:00Z"},
@@ -233,6 +236,13 @@ var yearCases = []yearCase{
 		special: map[string]string{"2018-02-17": "2018-02-18T01:30:00Z", "2018-11-03": "2018-11-04T02:30:00Z"}},
 	{name: "sao paulo today", zone: "America/Sao_Paulo", start: "08:30", days: "mon-fri", from: "2026-01-01", to: "2026-12-31",
 		special: map[string]string{"2026-02-13": "2026-02-13T11:30:00Z", "2026-11-04": "2026-11-04T11:30:00Z"}},
+	// America/Nuuk changes at 23:00 on Saturdays (-02/-01): a start at
+	// 23:30 falls into a gap that ends at midnight, on Sunday's date.
+	{name: "nuuk gap across midnight", zone: "America/Nuuk", start: "23:30", days: "mon-sun", from: "2026-01-01", to: "2026-12-31",
+		special: map[string]string{
+			"2026-03-28": "2026-03-29T01:00:00Z", "2026-03-29": "2026-03-30T00:30:00Z",
+			"2026-10-24": "2026-10-25T00:30:00Z", "2026-10-25": "2026-10-26T01:30:00Z",
+		}},
 	{name: "apia skipped day", zone: "Pacific/Apia", start: "09:00", days: "mon-fri", from: "2011-07-01", to: "2012-06-30",
 		special: map[string]string{"2011-12-29": "2011-12-29T19:00:00Z", "2011-12-30": "2011-12-30T10:00:00Z", "2012-01-02": "2012-01-01T19:00:00Z"}},
 }
