@@ -217,7 +217,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			next = now.Add(retryMin)
 		}
 		// Members whose last claim failed wait for their retry time.
-		ready := due[:0]
+		ready := make([]Slot, 0, len(due))
 		for _, slot := range due {
 			r, failed := retries[slot.Member]
 			switch {
