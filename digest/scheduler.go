@@ -227,7 +227,6 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				ready = append(ready, slot)
 			case next.IsZero() || r.at.Before(next):
 				next = r.at
-			default:
 			}
 		}
 		if len(ready) > 0 {
