@@ -46,6 +46,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-message/textproto"
 	"github.com/tidings/tidings/store"
@@ -91,7 +92,7 @@ func parse(raw []byte, lim Limits) (p *Parsed, err error) {
 		return nil, ErrMultipleFrom
 	}
 	w := &walker{lim: lim}
-	root := w.walk(h, &memReader{body}, 0, "", true)
+	root := w.walk(h, &memReader{body}, 0, "", true, false)
 	return w.message(h, root, func() string { return syntheticID(raw) }, true), nil
 }
 
@@ -116,8 +117,9 @@ func readPart(r io.Reader) []byte {
 		m.b = nil
 		return b
 	}
-	// Grown from small: most parts are small, many empty.
-	b := make([]byte, 0, 256)
+	// Read into a recycled buffer, kept as one exact copy.
+	bp := readBuffers.Get().(*[]byte)
+	b := (*bp)[:0]
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -125,10 +127,21 @@ func readPart(r io.Reader) []byte {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if err != nil {
-			return b
+			break
 		}
 	}
+	var out []byte
+	if len(b) > 0 {
+		out = append([]byte(nil), b...)
+	}
+	if cap(b) <= 1<<20 {
+		*bp = b
+		readBuffers.Put(bp)
+	}
+	return out
 }
+
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // part is one node of the MIME tree.
 type part struct {
@@ -140,6 +153,7 @@ type part struct {
 	contentID string
 	children  []*part
 	raw       []byte  // text to show: the body with its transfer encoding
+	text      *string // raw decoded, once asked for
 	size      int64   // attachments: bytes without the transfer encoding
 	msg       *Parsed // message/rfc822: the message inside
 	cut       bool    // a limit stopped the walk at this part
@@ -219,8 +233,9 @@ func (w *walker) newPart(h textproto.Header, defType string) *part {
 }
 
 // walk reads the part with header h and body at the given depth (the root
-// is at 0) and everything inside it.
-func (w *walker) walk(h textproto.Header, body io.Reader, depth int, defType string, isRoot bool) *part {
+// is at 0) and everything inside it. noHTML says an alternative before it
+// had plain text: its HTML would never be shown, so it is not kept.
+func (w *walker) walk(h textproto.Header, body io.Reader, depth int, defType string, isRoot, noHTML bool) *part {
 	w.parts++
 	p := w.newPart(h, defType)
 	switch {
@@ -237,7 +252,7 @@ func (w *walker) walk(h textproto.Header, body io.Reader, depth int, defType str
 			w.truncate(fmt.Sprintf("MIME nesting deeper than %d", w.lim.MaxDepth))
 			return p
 		}
-		w.walkMultipart(p, body, depth)
+		w.walkMultipart(p, body, depth, noHTML)
 		return p
 	case p.mediaType == "message/rfc822" || p.mediaType == "message/global":
 		if depth+1 > w.lim.MaxDepth {
@@ -250,7 +265,11 @@ func (w *walker) walk(h textproto.Header, body io.Reader, depth int, defType str
 		return p
 	}
 	switch w.kind(p, isRoot) {
-	case kindText, kindHTML:
+	case kindHTML:
+		if !noHTML {
+			p.raw = readPart(body)
+		}
+	case kindText:
 		p.raw = readPart(body)
 	case kindAttachment:
 		p.size = w.transferSize(p, body)
@@ -260,7 +279,7 @@ func (w *walker) walk(h textproto.Header, body io.Reader, depth int, defType str
 
 // walkMultipart reads the parts of a multipart with go-message's reader,
 // through a partFilter, until a limit is reached.
-func (w *walker) walkMultipart(p *part, body io.Reader, depth int) {
+func (w *walker) walkMultipart(p *part, body io.Reader, depth int, noHTML bool) {
 	boundary := p.params["boundary"]
 	f := newPartFilter(body, boundary, w)
 	defer f.release()
@@ -294,7 +313,12 @@ func (w *walker) walkMultipart(p *part, body io.Reader, depth int) {
 			w.truncate(fmt.Sprintf("more than %d MIME parts", w.lim.MaxParts))
 			return
 		}
-		p.children = append(p.children, w.walk(next.Header, next, depth+1, childType, false))
+		c := w.walk(next.Header, next, depth+1, childType, false, noHTML)
+		p.children = append(p.children, c)
+		if p.mediaType == "multipart/alternative" && !noHTML {
+			t, _ := w.text(c, false, false)
+			noHTML = t != ""
+		}
 	}
 }
 
@@ -318,7 +342,7 @@ func (w *walker) embedded(p *part, body io.Reader, depth int) {
 	if _, ok := messageID(h); !ok {
 		cr.startHash(read)
 	}
-	root := w.walk(h, rest, depth, "", true)
+	root := w.walk(h, rest, depth, "", true, false)
 	p.size = cr.drain()
 	p.msg = w.message(h, root, cr.sum, false)
 }

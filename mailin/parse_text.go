@@ -82,6 +82,14 @@ func relatedRoot(p *part) *part {
 
 // leafText decodes a text/plain or text/html part to clean text.
 func (w *walker) leafText(p *part) string {
+	if p.text == nil {
+		t := w.decodeLeaf(p)
+		p.text = &t
+	}
+	return *p.text
+}
+
+func (w *walker) decodeLeaf(p *part) string {
 	b := w.decodeText(p)
 	cs := p.params["charset"]
 	if cs == "" && p.mediaType == "text/html" {
