@@ -21,6 +21,9 @@ type DigestState struct {
 	LastDue time.Time `json:"last_due,omitempty"`
 	// LastOut is the outbox ID of the last digest queued, if any.
 	LastOut uint64 `json:"last_out,omitempty"`
+	// Waiting are the threads the member was waited on in at the last
+	// digest: shown again, older, until they answer.
+	Waiting []uint64 `json:"waiting,omitempty"`
 }
 
 // DigestState returns the member's state; ok is false before their first
