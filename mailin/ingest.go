@@ -128,6 +128,13 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 		var allowed, refused []store.Team
 		for _, tm := range teams {
 			ok, err := mayPost(tx, tm, pm.From.Addr)
+			// Every author must be allowed, or anyone could post by
+			// naming a member beside themselves.
+			for _, a := range pm.Authors {
+				if ok && err == nil {
+					ok, err = mayPost(tx, tm, a.Addr)
+				}
+			}
 			if err != nil {
 				return o, nil, err
 			}

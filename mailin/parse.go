@@ -23,9 +23,12 @@ type Address struct {
 
 // Parsed is how tidings reads one message.
 type Parsed struct {
-	MessageID   string // without angle brackets
-	Synthetic   bool   // MessageID was derived from the content: the mail had none
-	From        Address
+	MessageID string // without angle brackets
+	Synthetic bool   // MessageID was derived from the content: the mail had none
+	From      Address
+	// Authors are all the mailboxes of the From field, From first: RFC
+	// 5322 section 3.6.2 allows several. Each must be allowed to post.
+	Authors     []Address
 	To, Cc      []Address
 	Subject     string    // decoded, control characters removed
 	Date        time.Time // UTC; zero when missing or unparseable

@@ -448,7 +448,7 @@ func (w *walker) message(h textproto.Header, root *part, synthetic func() string
 	hint := headerCharset(root)
 	from := parseAddressList(h.Get("From"), hint)
 	if len(from) > 0 {
-		p.From = from[0]
+		p.From, p.Authors = from[0], from
 		if len(from) > 1 {
 			w.problem("From names %d mailboxes; the first is taken", len(from))
 		}

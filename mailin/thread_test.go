@@ -339,3 +339,24 @@ func TestCapText(t *testing.T) {
 		t.Error("short text changed")
 	}
 }
+
+// Every mailbox of a From field must be allowed to post: naming a member
+// beside oneself is not enough.
+func TestEveryAuthorMustBeAllowed(t *testing.T) {
+	p, st := threadTestPipeline(t)
+	ctx := context.Background()
+	st.Update(ctx, func(tx *store.Tx) error {
+		return tx.PutMember(store.Member{Address: "ana@example.com", Teams: map[string]string{"eng": store.ModeDigest}})
+	})
+	raw := func(from string) []byte {
+		return []byte("From: " + from + "\r\nTo: eng@example.com\r\nSubject: hi\r\n\r\nhello\r\n")
+	}
+	_, err := p.Deliver(ctx, Delivery{Teams: []string{"eng"}, Raw: raw("Ana <ana@example.com>, Eve <eve@evil.example>")})
+	var rej *Rejection
+	if !errors.As(err, &rej) || rej.Code != 550 {
+		t.Errorf("member and outsider as authors: %v, want 550 5.7.1", err)
+	}
+	if _, err := p.Deliver(ctx, Delivery{Teams: []string{"eng"}, Raw: raw("ana@example.com")}); err != nil {
+		t.Errorf("the member alone: %v", err)
+	}
+}
