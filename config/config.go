@@ -134,6 +134,11 @@ type Digest struct {
 	// CatchUp is how late a digest missed during downtime may still be sent.
 	// Default 12h.
 	CatchUp time.Duration `toml:"catch_up"`
+	// Templates is a directory of templates that replace the embedded ones
+	// of the same file name (digest.txt.tmpl, digest.html.tmpl, …); files
+	// it lacks keep the embedded version. Default "": the embedded
+	// templates alone.
+	Templates string `toml:"templates"`
 }
 
 // Log configures logging.

@@ -48,10 +48,12 @@ func TestDefaults(t *testing.T) {
 		{"digest.default_start", c.Digest.DefaultStart, "09:00"},
 		{"digest.default_days", c.Digest.DefaultDays, "mon-fri"},
 		{"digest.catch_up", c.Digest.CatchUp, 12 * time.Hour},
+		{"digest.templates", c.Digest.Templates, ""},
 		{"log.format", c.Log.Format, "text"},
 		{"log.level", c.Log.Level, "info"},
 		{"db", c.DBPath(), filepath.Join("tidings-data", "tidings.db")},
 		{"socket", c.SocketPath(), filepath.Join("tidings-data", "tidings.sock")},
+		{"outbox", c.OutboxDir(), filepath.Join("tidings-data", "outbox")},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -88,7 +90,7 @@ func TestLoadFull(t *testing.T) {
 	if c.HTTP.BaseURL != "https://tidings.example.com" {
 		t.Errorf("base_url = %q", c.HTTP.BaseURL)
 	}
-	if c.Digest.DefaultTZ != "Europe/Berlin" || c.Digest.CatchUp != 6*time.Hour {
+	if c.Digest.DefaultTZ != "Europe/Berlin" || c.Digest.CatchUp != 6*time.Hour || c.Digest.Templates != "/etc/tidings/templates" {
 		t.Errorf("digest = %+v", c.Digest)
 	}
 	if c.Log.Format != "json" || c.Log.Level != "debug" {
