@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/store"
+	"github.com/tidings/tidings/templates"
 )
 
 // Input is everything one member's digest is built from.
@@ -37,22 +38,24 @@ type Input struct {
 }
 
 // Limits keep a long digest readable; each cut is said with an "and N
-// more" line. Zero fields take the defaults.
+// more" line. Zero fields take the defaults, chosen so that even a full
+// digest's HTML part stays under the 102 KB at which Gmail clips a mail
+// and hides the rest behind a link.
 type Limits struct {
-	Threads  int // threads shown in full, over Urgent to New threads (default 20)
-	Compact  int // threads listed under Other activity (default 30)
-	Messages int // new messages shown per thread, the latest (default 5)
+	Threads  int // threads shown in full, over Urgent to New threads (default 12)
+	Compact  int // threads listed under Other activity (default 20)
+	Messages int // new messages shown per thread, the latest (default 3)
 }
 
 func (l Limits) withDefaults() Limits {
 	if l.Threads <= 0 {
-		l.Threads = 20
+		l.Threads = 12
 	}
 	if l.Compact <= 0 {
-		l.Compact = 30
+		l.Compact = 20
 	}
 	if l.Messages <= 0 {
-		l.Messages = 5
+		l.Messages = 3
 	}
 	return l
 }
@@ -145,6 +148,11 @@ type ThreadView struct {
 	ThreadURL    string
 	MuteURL      string
 	LastAt       time.Time
+
+	// shared is where the thread's rendering is kept for the members who
+	// see it alike; nil for a view of the member's own (they wrote in it or
+	// are waited on in it), rendered for them alone.
+	shared *pthread
 }
 
 // Reaction aggregates the reactions of one kind: "👍 3 — Ana, Bo, Cy".
@@ -168,8 +176,7 @@ type MessageView struct {
 	Urgent      bool
 
 	mentions []string // @handles in the new text, lower-case
-	to       []string
-	html     htmlOnce
+	cache    renderCache
 }
 
 // Build builds one member's digest. It always returns the Digest (its
@@ -210,8 +217,12 @@ type pthread struct {
 	starter  string            // who wrote its first message
 	lastPost map[string]uint64 // per author, the Seq of their last message (earlier or new)
 	people   []person          // authors in order of first message, earlier and new
-	asks     map[string][]ask  // "to:"+address or "@"+handle → messages addressing it, Seq order
+	names    []string          // their names, for members who are not among them
+	asksTo   map[string][]ask  // To: address → messages addressing it, Seq order
+	asksAt   map[string][]ask  // @handle → messages naming it, Seq order
 	reacted  []Reaction        // reactions aggregated over everyone
+
+	cache renderCache // the thread's renderings for digests
 }
 
 type person struct{ addr, name string }
@@ -222,10 +233,8 @@ type reactionItem struct {
 
 // ask is a message that addresses someone.
 type ask struct {
-	seq      uint64
-	from     string
-	received time.Time
-	msg      *store.Message
+	seq uint64
+	msg *store.Message
 }
 
 // Prepare groups messages by thread and reads each once. threads names
@@ -270,7 +279,8 @@ func (p *Prepared) newThread(id uint64, first *store.Message) *pthread {
 		byAuthor: make(map[string]int),
 		urgentBy: make(map[string]int),
 		lastPost: make(map[string]uint64),
-		asks:     make(map[string][]ask),
+		asksTo:   make(map[string][]ask),
+		asksAt:   make(map[string][]ask),
 	}
 	if rec, ok := p.records[id]; ok {
 		if rec.Subject != "" {
@@ -315,27 +325,23 @@ func (t *pthread) posted(m *store.Message) {
 // addAsks records whom m addresses: To: addresses and @handles in its new
 // text.
 func (t *pthread) addAsks(m *store.Message, mv *MessageView) {
-	a := ask{seq: m.Seq, from: strings.ToLower(m.From), received: m.Received, msg: m}
+	a := ask{seq: m.Seq, msg: m}
 	var mentions []string
 	if mv != nil {
 		mentions = mv.mentions
 	} else {
 		mentions = mentionsIn(newText(m.Text, m.Kind))
 	}
-	seen := make(map[string]bool, len(m.To)+len(mentions))
-	for _, to := range m.To {
-		k := "to:" + strings.ToLower(to)
-		if !seen[k] {
-			seen[k] = true
-			t.asks[k] = append(t.asks[k], a)
+	add := func(asks map[string][]ask, k string) {
+		if l := asks[k]; len(l) == 0 || l[len(l)-1].seq != m.Seq { // once per message
+			asks[k] = append(l, a)
 		}
 	}
+	for _, to := range m.To {
+		add(t.asksTo, strings.ToLower(to))
+	}
 	for _, h := range mentions {
-		k := "@" + h
-		if !seen[k] {
-			seen[k] = true
-			t.asks[k] = append(t.asks[k], a)
-		}
+		add(t.asksAt, h)
 	}
 }
 
@@ -368,6 +374,10 @@ func (t *pthread) finish(p *Prepared) {
 		t.fresh = ok && rec.Count <= t.items
 	}
 	t.reacted = aggregate(t.reactions, "")
+	t.names = make([]string, len(t.people))
+	for i, p := range t.people {
+		t.names[i] = p.name
+	}
 }
 
 func newMessageView(m *store.Message) *MessageView {
@@ -431,9 +441,25 @@ func reactionText(s string) string {
 	return s
 }
 
-// htmlOnce caches a message's rendered HTML: the same message is rendered
-// once however many digests show it.
-type htmlOnce struct {
-	once sync.Once
-	html string
+// renderCache keeps the renderings of a message or thread: each is
+// rendered once for all the digests over one Prepared that show it alike
+// (the same day in the same zone, the same view of the thread).
+type renderCache struct {
+	mu     sync.Mutex
+	blocks map[string]*templates.Blocks
+}
+
+func (c *renderCache) get(key string) *templates.Blocks {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.blocks[key]
+}
+
+func (c *renderCache) put(key string, b *templates.Blocks) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.blocks == nil {
+		c.blocks = make(map[string]*templates.Blocks)
+	}
+	c.blocks[key] = b
 }

@@ -169,6 +169,7 @@ func (b *builder) view(t *pthread, lim Limits) (ThreadView, int) {
 		New:     t.items - t.byAuthor[b.me],
 		Urgent:  t.urgent-t.urgentBy[b.me] > 0,
 		LastAt:  t.lastAt,
+		shared:  t,
 	}
 	msgs := t.msgs
 	if t.byAuthor[b.me] > 0 {
@@ -187,10 +188,16 @@ func (b *builder) view(t *pthread, lim Limits) (ThreadView, int) {
 		msgs = msgs[len(msgs)-lim.Messages:]
 	}
 	tv.Messages = msgs
-	tv.Participants = b.participants(t.people)
+	if _, ok := t.lastPost[b.me]; ok {
+		tv.Participants = b.participants(t.people)
+		tv.shared = nil // their own view: not worth keeping for others
+	} else {
+		tv.Participants = t.names // shared: the member is not among them
+	}
 	if a, ok := b.waitingSince(t); ok {
-		tv.Waiting, tv.Since = true, a.received
-		tv.AgeDays, tv.Overdue = businessDays(a.received, b.due, b.loc, b.days)
+		tv.Waiting, tv.Since = true, a.msg.Received
+		tv.AgeDays, tv.Overdue = businessDays(a.msg.Received, b.due, b.loc, b.days)
+		tv.shared = nil
 	}
 	switch {
 	case tv.Urgent:
@@ -220,10 +227,10 @@ func (b *builder) carried(p *Prepared, rec store.Thread) (ThreadView, bool) {
 		Participants: b.participants(t.people),
 		Messages:     []*MessageView{newMessageView(a.msg)},
 		Waiting:      true,
-		Since:        a.received,
+		Since:        a.msg.Received,
 		LastAt:       rec.LastAt,
 	}
-	tv.AgeDays, tv.Overdue = businessDays(a.received, b.due, b.loc, b.days)
+	tv.AgeDays, tv.Overdue = businessDays(a.msg.Received, b.due, b.loc, b.days)
 	return tv, true
 }
 
@@ -233,9 +240,9 @@ func (b *builder) waitingSince(t *pthread) (ask, bool) {
 	last := t.lastPost[b.me]
 	var first ask
 	found := false
-	try := func(key string) {
-		for _, a := range t.asks[key] {
-			if a.seq > last && a.from != b.me {
+	try := func(asks []ask) {
+		for _, a := range asks {
+			if a.seq > last && !strings.EqualFold(a.msg.From, b.me) {
 				if !found || a.seq < first.seq {
 					first, found = a, true
 				}
@@ -243,9 +250,9 @@ func (b *builder) waitingSince(t *pthread) (ask, bool) {
 			}
 		}
 	}
-	try("to:" + b.me)
+	try(t.asksTo[b.me])
 	for _, h := range b.handles {
-		try("@" + h)
+		try(t.asksAt[h])
 	}
 	return first, found
 }
@@ -275,12 +282,14 @@ func (b *builder) links(tv *ThreadView, team store.Team) {
 	tv.MuteURL = l.MuteURL(b.me, tv.ID)
 }
 
+// mailtoEscaper escapes what url.PathEscape leaves alone but a mailto:
+// query must not hold raw. (QueryEscape would write a space as '+', and
+// RFC 6068 wants "%20".)
+var mailtoEscaper = strings.NewReplacer("&", "%26", "=", "%3D", "+", "%2B", "?", "%3F", "#", "%23")
+
 // mailto makes a mailto: URI (RFC 6068) with a subject.
 func mailto(addr, subject string) string {
-	// url.PathEscape leaves '&', '=' and '+' alone, and RFC 6068 wants '%20'
-	// for a space, which QueryEscape would write as '+'.
-	esc := strings.NewReplacer("&", "%26", "=", "%3D", "+", "%2B", "?", "%3F", "#", "%23").Replace
-	return "mailto:" + addr + "?subject=" + esc(url.PathEscape(subject))
+	return "mailto:" + addr + "?subject=" + mailtoEscaper.Replace(url.PathEscape(subject))
 }
 
 // replySubject is "Re: " and the subject, once.

@@ -159,10 +159,10 @@ func TestBuildLimits(t *testing.T) {
 	in := newFixture().input()
 	d := mustBuild(t, in)
 	q1 := findThread(d, 105)
-	if len(q1.Messages) != 5 || q1.More != 7 {
-		t.Fatalf("thread 105 shows %d messages and %d more; want 5 and 7", len(q1.Messages), q1.More)
+	if len(q1.Messages) != 3 || q1.More != 9 {
+		t.Fatalf("thread 105 shows %d messages and %d more; want 3 and 9", len(q1.Messages), q1.More)
 	}
-	last := q1.Messages[4]
+	last := q1.Messages[2]
 	if !last.Truncated || !strings.HasSuffix(last.Text, "matter.") || strings.Count(last.Text, "\n") >= maxTextLines {
 		t.Errorf("the long message is not cut: truncated %v, %d lines", last.Truncated, strings.Count(last.Text, "\n")+1)
 	}

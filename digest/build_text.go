@@ -45,7 +45,9 @@ var mobileSignature = regexp.MustCompile(`(?i)^(sent from my |sent from outlook 
 // forwarded mail is its content. When nothing would be left, the text is
 // shown as it came.
 func newText(text, kind string) string {
-	text = strings.ReplaceAll(text, "\r\n", "\n")
+	if strings.Contains(text, "\r") {
+		text = strings.ReplaceAll(text, "\r\n", "\n")
+	}
 	if kind == store.KindForward {
 		return strings.TrimSpace(text)
 	}
@@ -102,9 +104,15 @@ func newText(text, kind string) string {
 		run = 0
 		out = append(out, l)
 	}
-	s := strings.TrimSpace(collapseBlank(strings.Join(out, "\n")))
+	s := strings.TrimSpace(strings.Join(out, "\n"))
 	if s == "" {
 		return strings.TrimSpace(text)
+	}
+	if strings.Contains(s, "\n\n\n") || strings.Contains(s, " \n") {
+		s = strings.TrimSpace(collapseBlank(s))
+	}
+	if t := strings.TrimSpace(text); t == s {
+		return t // the common case: nothing removed, and no copy kept
 	}
 	return s
 }

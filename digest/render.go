@@ -2,7 +2,7 @@ package digest
 
 import (
 	"fmt"
-	"html/template"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,11 +10,15 @@ import (
 	"github.com/tidings/tidings/templates"
 )
 
-// Render renders a digest as its text and HTML parts. Each message's
-// Markdown is rendered once and kept with the message, so digests built
-// from one Prepared share it; render them all with the same Renderer.
+// Render renders a digest as its text and HTML parts. Each message is
+// rendered once and kept with it for every digest of the same day and zone
+// that shows it, so digests built from one Prepared share the work: render
+// them all with the same Renderer.
 func Render(d *Digest, r *templates.Renderer) (text, html []byte, err error) {
-	text, html, err = r.Digest(View(d, r))
+	v, err := View(d, r)
+	if err == nil {
+		text, html, err = r.Digest(v)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("digest: render for %s: %w", d.Member.Address, err)
 	}
@@ -22,9 +26,9 @@ func Render(d *Digest, r *templates.Renderer) (text, html []byte, err error) {
 }
 
 // View is the digest as the templates see it, every value formatted for
-// the member's zone; r renders the messages' HTML (nil leaves it to the
-// templates package).
-func View(d *Digest, r *templates.Renderer) *templates.Digest {
+// the member's zone. With r, its messages come rendered (see Render);
+// with nil, the templates package renders them.
+func View(d *Digest, r *templates.Renderer) (*templates.Digest, error) {
 	loc := d.Date.Location()
 	v := &templates.Digest{
 		Subject:        d.Subject,
@@ -44,7 +48,11 @@ func View(d *Digest, r *templates.Renderer) *templates.Digest {
 			if len(firsts) < 3 {
 				firsts = append(firsts, t.Subject)
 			}
-			vs.Threads = append(vs.Threads, threadView(&t, s.Compact, d.Date, loc, r))
+			vt, err := threadView(&t, s.Compact, d.Date, loc, r)
+			if err != nil {
+				return nil, err
+			}
+			vs.Threads = append(vs.Threads, vt)
 		}
 		v.Sections = append(v.Sections, vs)
 	}
@@ -52,10 +60,10 @@ func View(d *Digest, r *templates.Renderer) *templates.Digest {
 	if len(firsts) > 0 {
 		v.Preheader += ": " + strings.Join(firsts, " · ")
 	}
-	return v
+	return v, nil
 }
 
-func threadView(t *ThreadView, compact bool, now time.Time, loc *time.Location, r *templates.Renderer) templates.Thread {
+func threadView(t *ThreadView, compact bool, now time.Time, loc *time.Location, r *templates.Renderer) (templates.Thread, error) {
 	vt := templates.Thread{
 		Subject:      t.Subject,
 		Team:         t.Team,
@@ -64,9 +72,10 @@ func threadView(t *ThreadView, compact bool, now time.Time, loc *time.Location, 
 		Urgent:       t.Urgent,
 		Overdue:      t.Overdue,
 		More:         t.More,
+		Compact:      compact,
+		URL:          t.ThreadURL,
 		ReplyMailto:  t.ReplyMailto,
 		ReplyAddress: t.ReplyAddress,
-		URL:          t.ThreadURL,
 		MuteURL:      t.MuteURL,
 	}
 	if t.Waiting {
@@ -75,29 +84,87 @@ func threadView(t *ThreadView, compact bool, now time.Time, loc *time.Location, 
 	for _, re := range t.Reactions {
 		vt.Reactions = append(vt.Reactions, templates.Reaction{Emoji: re.Text, Count: re.Count, Names: strings.Join(re.Names, ", ")})
 	}
-	if compact {
-		return vt
+	day := loc.String() + " " + now.Format(time.DateOnly)
+	if r == nil {
+		vt.Messages = messages(t, now, loc)
+		return vt, nil
 	}
-	vt.Messages = make([]templates.Message, 0, len(t.Messages))
+	// Most members see a thread alike: rendered once for them all.
+	var key string
+	if t.shared != nil {
+		key = blockKey(day, &vt, t.Messages)
+		if b := t.shared.cache.get(key); b != nil {
+			vt.Blocks = b
+			return vt, nil
+		}
+	}
+	if !compact {
+		vt.Messages = make([]templates.Message, 0, len(t.Messages))
+		for _, m := range t.Messages {
+			vm := templates.Message{From: m.From, Address: m.Address, Forwarded: m.Forwarded, Text: m.Text, Truncated: m.Truncated}
+			b := m.cache.get(day)
+			if b == nil {
+				vm.When, vm.URL, vm.Attachments = when(m.Date, now, loc), t.ThreadURL, attachments(m.Attachments)
+				var err error
+				if b, err = r.Message(vm); err != nil {
+					return vt, err
+				}
+				m.cache.put(day, b)
+			}
+			vm.Blocks = b
+			vt.Messages = append(vt.Messages, vm)
+		}
+	}
+	b, err := r.Thread(vt)
+	if err != nil {
+		return vt, err
+	}
+	if t.shared != nil {
+		t.shared.cache.put(key, b)
+	}
+	vt.Blocks = b
+	return vt, nil
+}
+
+// blockKey names what a thread's rendering depends on besides the thread:
+// the member's zone and day, and the fields that differ between members.
+func blockKey(day string, t *templates.Thread, shown []*MessageView) string {
+	var b strings.Builder
+	b.WriteString(day)
+	for _, m := range shown {
+		b.WriteByte(' ')
+		b.WriteString(strconv.FormatUint(m.Seq, 10))
+	}
+	for _, s := range []string{t.Participants, t.Age, strconv.Itoa(t.New), strconv.Itoa(t.More),
+		strconv.FormatBool(t.Overdue), strconv.FormatBool(t.Compact), t.URL} {
+		b.WriteByte(0)
+		b.WriteString(s)
+	}
+	for _, r := range t.Reactions {
+		b.WriteByte(0)
+		b.WriteString(r.Emoji + " " + strconv.Itoa(r.Count) + " " + r.Names)
+	}
+	return b.String()
+}
+
+// messages is the view of a thread's messages, for the templates package
+// to render.
+func messages(t *ThreadView, now time.Time, loc *time.Location) []templates.Message {
+	out := make([]templates.Message, 0, len(t.Messages))
 	for _, m := range t.Messages {
-		vm := templates.Message{
-			From:      m.From,
-			Address:   m.Address,
-			When:      when(m.Date, now, loc),
-			Forwarded: m.Forwarded,
-			Text:      m.Text,
-			Truncated: m.Truncated,
-		}
-		if r != nil {
-			m.html.once.Do(func() { m.html.html = string(r.Markdown(m.Text)) })
-			vm.HTML = template.HTML(m.html.html) // sanitised by Markdown
-		}
-		for _, a := range m.Attachments {
-			vm.Attachments = append(vm.Attachments, templates.Attachment{Name: attachmentName(a), Size: size(a.Size)})
-		}
-		vt.Messages = append(vt.Messages, vm)
+		out = append(out, templates.Message{From: m.From, Address: m.Address, When: when(m.Date, now, loc),
+			Forwarded: m.Forwarded, Text: m.Text, Truncated: m.Truncated, URL: t.ThreadURL,
+			Attachments: attachments(m.Attachments)})
 	}
-	return vt
+	return out
+}
+
+func attachments(as []store.Attachment) []templates.Attachment {
+	out := make([]templates.Attachment, 0, len(as))
+	for _, a := range as {
+		out = append(out, templates.Attachment{Name: attachmentName(a), Size: size(a.Size)})
+	}
+	return out
 }
 
 // summary is the digest's headline: "1 urgent · 2 waiting on you · 9

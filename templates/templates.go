@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	texttemplate "text/template"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -17,8 +19,12 @@ import (
 
 // The names of the template files, embedded and in an override directory.
 const (
-	DigestText = "digest.txt.tmpl"
-	DigestHTML = "digest.html.tmpl"
+	DigestText  = "digest.txt.tmpl"
+	DigestHTML  = "digest.html.tmpl"
+	ThreadText  = "thread.txt.tmpl" // one thread of the text part, its links aside
+	ThreadHTML  = "thread.html.tmpl"
+	MessageText = "message.txt.tmpl" // one message of the text part
+	MessageHTML = "message.html.tmpl"
 )
 
 //go:embed files/*.tmpl
@@ -26,10 +32,11 @@ var embedded embed.FS
 
 // Renderer renders mail from the templates. It is safe for concurrent use.
 type Renderer struct {
-	text   *texttemplate.Template
-	html   *htmltemplate.Template
-	md     goldmark.Markdown
-	policy *bluemonday.Policy
+	text, threadText, msgText *texttemplate.Template
+	html, threadHTML, msgHTML *htmltemplate.Template
+	md                        goldmark.Markdown
+	policy                    *bluemonday.Policy
+	dir                       string // the override directory, for errors
 }
 
 // New parses the embedded templates, each replaced by the file of the same
@@ -37,62 +44,195 @@ type Renderer struct {
 // template once on sample data, so that a broken override is refused at
 // start-up rather than when the first digest is due.
 func New(overrideDir string) (*Renderer, error) {
-	r := &Renderer{md: newMarkdown(), policy: newPolicy()}
-	src := func(name string) (string, []byte, error) {
+	r := &Renderer{md: newMarkdown(), policy: newPolicy(), dir: overrideDir}
+	src := func(name string) (string, string, error) {
 		if overrideDir != "" {
 			p := filepath.Join(overrideDir, name)
 			b, err := os.ReadFile(p)
 			if err == nil {
-				return p, b, nil
+				return p, string(b), nil
 			}
 			if !errors.Is(err, fs.ErrNotExist) {
-				return p, nil, fmt.Errorf("templates: %w", err)
+				return p, "", fmt.Errorf("templates: %w", err)
 			}
 		}
 		b, err := embedded.ReadFile("files/" + name)
-		return "embedded " + name, b, err
+		return "embedded " + name, string(b), err
 	}
-
-	where, b, err := src(DigestText)
-	if err != nil {
+	parseText := func(name string) (*texttemplate.Template, error) {
+		where, body, err := src(name)
+		if err != nil {
+			return nil, err
+		}
+		t, err := texttemplate.New(name).Funcs(textFuncs).Parse(body)
+		if err != nil {
+			return nil, fmt.Errorf("templates: parse %s: %w", where, err)
+		}
+		return t, nil
+	}
+	parseHTML := func(name string) (*htmltemplate.Template, error) {
+		where, body, err := src(name)
+		if err != nil {
+			return nil, err
+		}
+		t, err := htmltemplate.New(name).Funcs(htmlFuncs).Parse(body)
+		if err != nil {
+			return nil, fmt.Errorf("templates: parse %s: %w", where, err)
+		}
+		return t, nil
+	}
+	texts := []struct {
+		t    **texttemplate.Template
+		name string
+	}{{&r.text, DigestText}, {&r.threadText, ThreadText}, {&r.msgText, MessageText}}
+	for _, x := range texts {
+		t, err := parseText(x.name)
+		if err != nil {
+			return nil, err
+		}
+		*x.t = t
+	}
+	htmls := []struct {
+		t    **htmltemplate.Template
+		name string
+	}{{&r.html, DigestHTML}, {&r.threadHTML, ThreadHTML}, {&r.msgHTML, MessageHTML}}
+	for _, x := range htmls {
+		t, err := parseHTML(x.name)
+		if err != nil {
+			return nil, err
+		}
+		*x.t = t
+	}
+	// Rendering the sample runs every template, each error naming its file.
+	if _, _, err := r.Digest(sample()); err != nil {
 		return nil, err
-	}
-	r.text, err = texttemplate.New(DigestText).Funcs(textFuncs).Parse(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("templates: parse %s: %w", where, err)
-	}
-	if _, err := r.renderText(sample()); err != nil {
-		return nil, fmt.Errorf("templates: %s: %w", where, err)
-	}
-
-	where, b, err = src(DigestHTML)
-	if err != nil {
-		return nil, err
-	}
-	r.html, err = htmltemplate.New(DigestHTML).Funcs(htmlFuncs).Parse(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("templates: parse %s: %w", where, err)
-	}
-	if _, err := r.renderHTML(sample()); err != nil {
-		return nil, fmt.Errorf("templates: %s: %w", where, err)
 	}
 	return r, nil
 }
 
-// Digest renders a digest as its text and HTML parts. Messages whose HTML
-// is empty get it from their Text, as Markdown.
+// where names a template's source in errors.
+func where(t interface{ Name() string }, dir string) string {
+	if dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, t.Name())); err == nil {
+			return filepath.Join(dir, t.Name())
+		}
+	}
+	return "embedded " + t.Name()
+}
+
+// Digest renders a digest as its text and HTML parts. Threads and
+// messages without Blocks are rendered for it, messages without HTML from
+// their Text as Markdown; d is left as it was.
 func (r *Renderer) Digest(d *Digest) (text, html []byte, err error) {
+	if d, err = r.withBlocks(d); err != nil {
+		return nil, nil, err
+	}
 	if text, err = r.renderText(d); err != nil {
-		return nil, nil, fmt.Errorf("templates: render text: %w", err)
+		return nil, nil, fmt.Errorf("templates: %s: %w", r.where(r.text), err)
 	}
 	if html, err = r.renderHTML(d); err != nil {
-		return nil, nil, fmt.Errorf("templates: render html: %w", err)
+		return nil, nil, fmt.Errorf("templates: %s: %w", r.where(r.html), err)
 	}
 	return text, html, nil
 }
 
+// Thread renders what a thread shows, its links aside, for the digest
+// templates; its messages without Blocks are rendered for it.
+func (r *Renderer) Thread(t Thread) (*Blocks, error) {
+	if slices.ContainsFunc(t.Messages, func(m Message) bool { return m.Blocks == nil }) {
+		ms := slices.Clone(t.Messages)
+		for i := range ms {
+			if ms[i].Blocks != nil {
+				continue
+			}
+			b, err := r.Message(ms[i])
+			if err != nil {
+				return nil, err
+			}
+			ms[i].Blocks = b
+		}
+		t.Messages = ms
+	}
+	text, err := execText(r.threadText, &t)
+	if err != nil {
+		return nil, fmt.Errorf("templates: %s: %w", r.where(r.threadText), err)
+	}
+	html, err := execHTML(r.threadHTML, &t)
+	if err != nil {
+		return nil, fmt.Errorf("templates: %s: %w", r.where(r.threadHTML), err)
+	}
+	return &Blocks{Text: text, HTML: htmltemplate.HTML(html)}, nil // html/template escaped it
+}
+
+// Message renders one message for the thread templates. Its HTML is made
+// from its Text when empty.
+func (r *Renderer) Message(m Message) (*Blocks, error) {
+	if m.HTML == "" && m.Text != "" {
+		m.HTML = r.Markdown(m.Text)
+	}
+	text, err := execText(r.msgText, &m)
+	if err != nil {
+		return nil, fmt.Errorf("templates: %s: %w", r.where(r.msgText), err)
+	}
+	html, err := execHTML(r.msgHTML, &m)
+	if err != nil {
+		return nil, fmt.Errorf("templates: %s: %w", r.where(r.msgHTML), err)
+	}
+	return &Blocks{Text: text, HTML: htmltemplate.HTML(html)}, nil // html/template escaped it
+}
+
+func (r *Renderer) where(t interface{ Name() string }) string { return where(t, r.dir) }
+
+func execText(t *texttemplate.Template, data any) (string, error) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		return "", err
+	}
+	return strings.TrimRight(buf.String(), "\n"), nil
+}
+
+func execHTML(t *htmltemplate.Template, data any) (string, error) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		return "", err
+	}
+	return strings.TrimRight(buf.String(), "\n"), nil
+}
+
+// withBlocks returns d with every thread's Blocks rendered, copying what it
+// changes: the caller's view stays as it was given.
+func (r *Renderer) withBlocks(d *Digest) (*Digest, error) {
+	var view *Digest
+	for i, s := range d.Sections {
+		for j, th := range s.Threads {
+			if th.Blocks != nil {
+				continue
+			}
+			th.Compact = th.Compact || s.Compact
+			b, err := r.Thread(th)
+			if err != nil {
+				return nil, err
+			}
+			if view == nil {
+				v := *d
+				v.Sections = slices.Clone(d.Sections)
+				for k := range v.Sections {
+					v.Sections[k].Threads = slices.Clone(v.Sections[k].Threads)
+				}
+				view = &v
+			}
+			view.Sections[i].Threads[j].Blocks = b
+		}
+	}
+	if view == nil {
+		return d, nil
+	}
+	return view, nil
+}
+
 func (r *Renderer) renderText(d *Digest) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(blocksSize(d, func(b *Blocks) int { return len(b.Text) }) + 8<<10)
 	if err := r.text.Execute(&buf, &textData{Digest: d}); err != nil {
 		return nil, err
 	}
@@ -100,42 +240,26 @@ func (r *Renderer) renderText(d *Digest) ([]byte, error) {
 }
 
 func (r *Renderer) renderHTML(d *Digest) ([]byte, error) {
-	// Fill in the HTML of messages that come without it, on a copy: the
-	// caller's view stays as it was given.
-	view := *d
-	view.Sections = make([]Section, len(d.Sections))
-	for i, s := range d.Sections {
-		view.Sections[i] = s
-		view.Sections[i].Threads = make([]Thread, len(s.Threads))
-		for j, th := range s.Threads {
-			view.Sections[i].Threads[j] = th
-			if !needsHTML(th.Messages) {
-				continue
-			}
-			ms := make([]Message, len(th.Messages))
-			for k, m := range th.Messages {
-				if m.HTML == "" && m.Text != "" {
-					m.HTML = r.Markdown(m.Text)
-				}
-				ms[k] = m
-			}
-			view.Sections[i].Threads[j].Messages = ms
-		}
-	}
 	var buf bytes.Buffer
-	if err := r.html.Execute(&buf, &view); err != nil {
+	buf.Grow(blocksSize(d, func(b *Blocks) int { return len(b.HTML) }) + 16<<10)
+	if err := r.html.Execute(&buf, d); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-func needsHTML(ms []Message) bool {
-	for _, m := range ms {
-		if m.HTML == "" && m.Text != "" {
-			return true
+// blocksSize adds up the size of the threads' blocks: most of a digest,
+// so that its buffer is allocated once.
+func blocksSize(d *Digest, size func(*Blocks) int) int {
+	n := 0
+	for _, s := range d.Sections {
+		for _, t := range s.Threads {
+			if t.Blocks != nil {
+				n += size(t.Blocks) + 1<<10 // and the thread's links
+			}
 		}
 	}
-	return false
+	return n
 }
 
 var htmlFuncs = htmltemplate.FuncMap{
@@ -171,7 +295,7 @@ func sample() *Digest {
 				Subject: "s", Team: "eng", Participants: "Bo", New: 2, Urgent: true,
 				Age: "2 business days", Overdue: true, More: 1,
 				Messages: []Message{{From: "Bo", Address: "bo@example.com", When: "Mon 10:00",
-					Forwarded: "Cy", Text: "*hi*", Truncated: true,
+					Forwarded: "Cy", Text: "*hi*", Truncated: true, URL: "https://example.com/t/1",
 					Attachments: []Attachment{{Name: "a.pdf", Size: "1 KB"}}}},
 				Reactions:   []Reaction{{Emoji: "👍", Count: 1, Names: "Cy"}},
 				ReplyMailto: "mailto:eng+x@example.com", ReplyAddress: "eng+x@example.com",

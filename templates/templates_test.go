@@ -112,22 +112,24 @@ func TestTextRefsAreNumberedOnce(t *testing.T) {
 	t.Parallel()
 	r := newRenderer(t, "")
 	d := sample()
+	// The same links twice: one number each.
+	other := &d.Sections[1].Threads[0]
+	other.ReplyMailto, other.URL = "mailto:eng+x@example.com", "https://example.com/t/1"
 	text, _, err := r.Digest(d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(text)
-	// The thread URL is used twice (earlier messages, View thread): one number.
 	if n := strings.Count(s, "https://example.com/t/1"); n != 1 {
 		t.Errorf("thread URL listed %d times, want once:\n%s", n, s)
 	}
 	links := s[strings.LastIndex(s, "\nLinks:\n")+1:]
-	want := "Links:\n[1] https://example.com/t/1\n[2] mailto:eng+x@example.com\n[3] https://example.com/m\n[4] https://example.com/u\n"
+	want := "Links:\n[1] mailto:eng+x@example.com\n[2] https://example.com/t/1\n[3] https://example.com/m\n[4] https://example.com/u\n"
 	if links != want {
 		t.Errorf("links = %q, want %q", links, want)
 	}
-	if !strings.Contains(s, "Reply [2] · View thread [1] · Mute [3]") {
-		t.Errorf("link line missing:\n%s", s)
+	if !strings.Contains(s, "  Reply [1] · View thread [2] · Mute [3]\n") || !strings.Contains(s, "- o (eng · 1 new)\n  Reply [1] · View thread [2]\n") {
+		t.Errorf("link lines missing:\n%s", s)
 	}
 }
 
@@ -148,5 +150,53 @@ func TestTextPartIsWrapped(t *testing.T) {
 		if textWidth(line) > Width && len(strings.Fields(line)) > 1 && !strings.HasPrefix(line, "[") {
 			t.Errorf("line of %d columns: %q", textWidth(line), line)
 		}
+	}
+}
+
+func TestBlocksGivenAreUsedAndViewIsKept(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t, "")
+	d := sample()
+	d.Sections[1].Threads[0].Blocks = &Blocks{Text: "- PRE-RENDERED TEXT", HTML: "<p>PRE-RENDERED HTML</p>"}
+	text, html, err := r.Digest(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(text), "- PRE-RENDERED TEXT\n") || !strings.Contains(string(html), "<p>PRE-RENDERED HTML</p>") {
+		t.Error("a thread's given Blocks were not used")
+	}
+	// The thread without Blocks was rendered, on a copy: the caller's view
+	// is as it was.
+	if !strings.Contains(string(html), "<em>hi</em>") {
+		t.Error("the other thread's message was not rendered from Markdown")
+	}
+	if d.Sections[0].Threads[0].Blocks != nil || d.Sections[0].Threads[0].Messages[0].Blocks != nil || d.Sections[0].Threads[0].Messages[0].HTML != "" {
+		t.Error("Digest changed the caller's view")
+	}
+}
+
+func TestThreadAndMessageOverrides(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files := map[string]string{
+		MessageHTML: `<p class="m">{{.From}}: {{.HTML}}</p>`,
+		ThreadText:  `THREAD {{.Subject}}{{range .Messages}} / {{.Blocks.Text}}{{end}}`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := newRenderer(t, dir)
+	text, html, err := r.Digest(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), `<p class="m">Bo: <p style="margin:0;"><em>hi</em></p>`) {
+		t.Errorf("the message override is not used in the HTML part:\n%s", html)
+	}
+	// The thread override, with messages from the embedded message.txt.tmpl.
+	if !strings.Contains(string(text), "THREAD s /   Bo (forwarded from Cy), Mon 10:00:\n    *hi*") {
+		t.Errorf("the thread override is not used in the text part:\n%s", text)
 	}
 }

@@ -236,25 +236,30 @@ func cutWidth(s string, w int) (head, tail string) {
 }
 
 // tidyText leaves at most one blank line in a row, none at the start, and
-// one line break at the end.
+// one line break at the end. It works in place: the result shares b.
 func tidyText(b []byte) []byte {
-	lines := bytes.Split(b, []byte("\n"))
-	var out bytes.Buffer
-	out.Grow(len(b))
+	out := b[:0]
 	blank := true // no blank lines at the start
-	for _, l := range lines {
+	for len(b) > 0 {
+		l := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			l, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
 		l = bytes.TrimRight(l, " \t")
 		if len(l) == 0 {
 			if !blank {
-				out.WriteByte('\n')
+				out = append(out, '\n')
 			}
 			blank = true
 			continue
 		}
-		out.Write(l)
-		out.WriteByte('\n')
+		// out never overtakes l: both walk b, out at most as far.
+		out = append(out, l...)
+		out = append(out, '\n')
 		blank = false
 	}
-	res := bytes.TrimRight(out.Bytes(), "\n")
-	return append(res, '\n')
+	out = bytes.TrimRight(out, "\n")
+	return append(out, '\n')
 }

@@ -40,13 +40,22 @@ type Thread struct {
 	Messages     []Message
 	More         int // earlier new messages not shown
 	Reactions    []Reaction
+	Compact      bool   // shown as one line (its section is Compact)
+	URL          string // the thread in the web archive; "" when there is none
+	// Blocks is what the thread shows, its links aside, as the digest
+	// templates include it. Renderer.Digest renders it when nil; a caller
+	// showing a thread alike in many digests renders it once with
+	// Renderer.Thread and sets it.
+	Blocks *Blocks
+
+	// The reader's own links, which Blocks leaves out.
 	ReplyMailto  string // mailto: URI with the thread's reply address and subject
 	ReplyAddress string
-	URL          string // the thread in the web archive; "" when there is none
 	MuteURL      string // "" when there is no web address
 }
 
-// Message is one new message of a thread.
+// Message is one new message of a thread. Nothing in it may depend on the
+// reader, so that it can be rendered once for every digest that shows it.
 type Message struct {
 	From        string // display name, or address
 	Address     string
@@ -55,7 +64,18 @@ type Message struct {
 	Text        string        // plain text (Markdown source), as the text part shows it
 	HTML        template.HTML // rendered and sanitised; when empty the renderer makes it from Text
 	Truncated   bool          // Text was cut to the digest's limit
+	URL         string        // where the whole message can be read; may be ""
 	Attachments []Attachment
+	// Blocks is the message as the digest templates include it.
+	// Renderer.Digest renders it when nil; a caller showing one message in
+	// many digests renders it once with Renderer.Message and sets it.
+	Blocks *Blocks
+}
+
+// Blocks is a message or a thread rendered for the two parts of a digest.
+type Blocks struct {
+	Text string        // wrapped lines; the last one not ended
+	HTML template.HTML // a block of the HTML part
 }
 
 // Attachment names one attached file.
