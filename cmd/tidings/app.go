@@ -33,6 +33,10 @@ type command struct {
 	synopsis string // what follows the name in usage lines
 	summary  string // one line for the command list
 	where    where
+	// changesMembers marks commands that change members or teams: run
+	// inside serve, they make the digest scheduler look at its members
+	// again.
+	changesMembers bool
 	// setup defines the command's flags on fs and returns the function
 	// that runs it once fs is parsed.
 	setup func(fs *flag.FlagSet) runFunc
@@ -221,6 +225,11 @@ func loadConfig(g *globals, sys system) (*config.Config, error) {
 	}
 	if !filepath.IsAbs(cfg.DataDir) {
 		cfg.DataDir = filepath.Join(sys.cwd, cfg.DataDir)
+	}
+	// The server's configuration is what commands it runs for others
+	// see, so its paths must not depend on their working directories.
+	if cfg.Digest.Templates != "" && !filepath.IsAbs(cfg.Digest.Templates) {
+		cfg.Digest.Templates = filepath.Join(sys.cwd, cfg.Digest.Templates)
 	}
 	return cfg, nil
 }

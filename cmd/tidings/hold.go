@@ -78,6 +78,9 @@ type controlHandler struct {
 	st   *store.Store
 	pipe *mailin.Pipeline
 	log  *slog.Logger // with the admin component
+	// changed, when set, is called after a command that changes members
+	// or teams (see command.changesMembers).
+	changed func()
 }
 
 func (h *controlHandler) handle(ctx context.Context, req control.Request, out control.Streams) int {
@@ -99,7 +102,13 @@ func (h *controlHandler) handle(ctx context.Context, req control.Request, out co
 	if inv.cmd.where != inStore {
 		return finish(e, inv, fmt.Errorf("%s does not run inside the server", inv.cmd.name))
 	}
-	return finish(e, inv, inv.run(e, inv.args))
+	code := finish(e, inv, inv.run(e, inv.args))
+	if inv.cmd.changesMembers && h.changed != nil {
+		// Even after a failure: part of a change may have been made, and
+		// a needless look costs one read of the members.
+		h.changed()
+	}
+	return code
 }
 
 // openForCommand opens the database for a command when no server answered,

@@ -10,10 +10,11 @@ import (
 
 func memberAddCommand() *command {
 	return &command{
-		name:     "member add",
-		synopsis: "EMAIL --team NAME [--name N] [--tz ZONE] [--start HH:MM] [--days mon-fri] [--mode digest|immediate|off]",
-		summary:  "add a member to a team (an existing member joins one more team)",
-		where:    inStore,
+		name:           "member add",
+		synopsis:       "EMAIL --team NAME [--name N] [--tz ZONE] [--start HH:MM] [--days mon-fri] [--mode digest|immediate|off]",
+		summary:        "add a member to a team (an existing member joins one more team)",
+		where:          inStore,
+		changesMembers: true,
 		setup: func(fs *flag.FlagSet) runFunc {
 			f := addMemberFlags(fs)
 			return func(e *env, args []string) error {

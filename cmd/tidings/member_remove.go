@@ -10,10 +10,11 @@ import (
 
 func memberRemoveCommand() *command {
 	return &command{
-		name:     "member remove",
-		synopsis: "EMAIL [--team NAME]",
-		summary:  "remove a member, or with --team only from that team",
-		where:    inStore,
+		name:           "member remove",
+		synopsis:       "EMAIL [--team NAME]",
+		summary:        "remove a member, or with --team only from that team",
+		where:          inStore,
+		changesMembers: true,
 		setup: func(fs *flag.FlagSet) runFunc {
 			team := fs.String("team", "", "remove from this team `NAME` only")
 			return func(e *env, args []string) error {

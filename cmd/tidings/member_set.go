@@ -12,10 +12,11 @@ import (
 
 func memberSetCommand() *command {
 	return &command{
-		name:     "member set",
-		synopsis: "EMAIL [--team NAME] [--name N] [--tz ZONE] [--start HH:MM] [--days mon-fri] [--mode digest|immediate|off]",
-		summary:  "change a member; --team with --mode changes that team's mode (and adds the team if new)",
-		where:    inStore,
+		name:           "member set",
+		synopsis:       "EMAIL [--team NAME] [--name N] [--tz ZONE] [--start HH:MM] [--days mon-fri] [--mode digest|immediate|off]",
+		summary:        "change a member; --team with --mode changes that team's mode (and adds the team if new)",
+		where:          inStore,
+		changesMembers: true,
 		setup: func(fs *flag.FlagSet) runFunc {
 			f := addMemberFlags(fs)
 			return func(e *env, args []string) error {

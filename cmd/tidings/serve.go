@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,7 +17,9 @@ import (
 
 	"github.com/tidings/tidings/config"
 	"github.com/tidings/tidings/control"
+	"github.com/tidings/tidings/digest"
 	"github.com/tidings/tidings/mailin"
+	"github.com/tidings/tidings/mailout"
 	"github.com/tidings/tidings/store"
 )
 
@@ -28,7 +31,7 @@ func serveCommand() *command {
 	return &command{
 		name:     "serve",
 		synopsis: "[--config FILE] [--data DIR]",
-		summary:  "run the service: SMTP in, threading, storage; admin commands reach it through a control socket",
+		summary:  "run the service: SMTP in, threading, storage, digests, the outbox; admin commands reach it through a control socket",
 		where:    standalone,
 		setup: func(fs *flag.FlagSet) runFunc {
 			return func(e *env, args []string) error {
@@ -75,6 +78,18 @@ func serve(e *env) error {
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	if cfg.Outbound.Mode != "dir" {
+		// Writing to the Maildir instead would look like mail sent to an
+		// operator who expects it at the relay.
+		return fmt.Errorf("serve: outbound.mode = %q: relay delivery is not available yet; use mode \"dir\" (the Maildir %s)",
+			cfg.Outbound.Mode, cfg.OutboxDir())
+	}
+	// Broken templates are refused before anything starts, not when the
+	// first digest falls due.
+	renderer, err := newRenderer(cfg)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 
 	st, err := store.Open(cfg.DBPath(), store.Options{Timeout: storeOpenTimeout, Logger: base})
 	if errors.Is(err, store.ErrLocked) {
@@ -102,9 +117,25 @@ func serve(e *env) error {
 	}
 	pipe := newPipeline(st, cfg, base)
 
+	links, err := instanceLinks(e.ctx, st, cfg)
+	if err != nil {
+		closeStore()
+		return fmt.Errorf("serve: %w", err)
+	}
+	deliverer := &mailout.Deliverer{Store: st, Dir: cfg.OutboxDir(), Lifetime: cfg.Outbound.Lifetime, Logger: base}
+	runner := &digest.Runner{Store: st, Renderer: renderer, Links: links, Defaults: digestDefaults(cfg),
+		Queue: queueDigest(cfg.Domain), Queued: deliverer.Notify, Logger: base}
+	sched := &digest.Scheduler{Store: st, CatchUp: cfg.Digest.CatchUp, Defaults: digestDefaults(cfg),
+		Claim: runner.Claim, Logger: base}
+	recipients, err := digestMembers(st)
+	if err != nil {
+		closeStore()
+		return fmt.Errorf("serve: %w", err)
+	}
+
 	// The control socket is up before SMTP accepts, so that whoever sees the
 	// SMTP port answer can also run admin commands.
-	h := &controlHandler{cfg: cfg, st: st, pipe: pipe, log: base.With("component", "admin")}
+	h := &controlHandler{cfg: cfg, st: st, pipe: pipe, log: base.With("component", "admin"), changed: sched.Notify}
 	ctl, err := control.Listen(cfg.SocketPath(), h.handle, &control.Options{Logger: base, Holder: "tidings serve"})
 	if err != nil {
 		closeStore()
@@ -118,7 +149,7 @@ func serve(e *env) error {
 	}
 	smtpSrv := mailin.NewSMTPServer(pipe, smtpOptions(cfg, tlsConf, base))
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 4)
 	go func() {
 		if err := ctl.Serve(); err != nil {
 			errc <- err
@@ -129,6 +160,23 @@ func serve(e *env) error {
 			errc <- err
 		}
 	}()
+	// The scheduler and the deliverer get a context of their own, ended
+	// at shutdown whatever its cause, and are waited for before the
+	// store closes.
+	bgCtx, stopBg := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	bg.Go(func() {
+		if err := deliverer.Run(bgCtx); err != nil {
+			errc <- err
+		}
+	})
+	bg.Go(func() {
+		if err := sched.Run(bgCtx); err != nil {
+			errc <- err
+		}
+	})
+	log.Info("outbound mail", "outbox", cfg.OutboxDir(), "digest_members", recipients,
+		"catch_up", cfg.Digest.CatchUp, "templates", cmp.Or(cfg.Digest.Templates, "embedded"))
 	log.Info("tidings ready", "smtp", ln.Addr().String(), "control", cfg.SocketPath(),
 		"data", cfg.DataDir, "domain", cfg.Domain, "starttls", tlsConf != nil)
 
@@ -159,6 +207,11 @@ func serve(e *env) error {
 			log.Warn("admin commands cut off", "error", err)
 		}
 	})
+	wg.Go(func() {
+		// A claim or a delivery in flight finishes its transaction.
+		stopBg()
+		bg.Wait()
+	})
 	wg.Wait()
 	closeStore()
 	log.Info("stopped")
@@ -184,4 +237,22 @@ func smtpOptions(cfg *config.Config, tlsConf *tls.Config, log *slog.Logger) mail
 		MaxInflightBytes:    cfg.SMTP.MaxInflightBytes,
 		Logger:              log,
 	}
+}
+
+// digestMembers counts the members who get digests, for the start-up log.
+func digestMembers(st *store.Store) (int, error) {
+	n := 0
+	err := st.View(func(tx *store.Tx) error {
+		ms, err := tx.Members()
+		for _, m := range ms {
+			if digest.GetsDigest(m) {
+				n++
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count digest members: %w", err)
+	}
+	return n, nil
 }

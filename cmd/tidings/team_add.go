@@ -11,10 +11,11 @@ import (
 
 func teamAddCommand() *command {
 	return &command{
-		name:     "team add",
-		synopsis: "NAME [--address ADDR] [--allow ADDR|@DOMAIN ...]",
-		summary:  "add a team; its address defaults to NAME@<domain>",
-		where:    inStore,
+		name:           "team add",
+		synopsis:       "NAME [--address ADDR] [--allow ADDR|@DOMAIN ...]",
+		summary:        "add a team; its address defaults to NAME@<domain>",
+		where:          inStore,
+		changesMembers: true,
 		setup: func(fs *flag.FlagSet) runFunc {
 			address := fs.String("address", "", "the team's `ADDR`ess (default NAME@domain)")
 			var allow listFlag
