@@ -315,7 +315,14 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, got := range map[string][]byte{"digest.txt": text, "digest.html": html} {
+	// The same mail under tight limits: the "and N more" lines.
+	in := newFixture().input()
+	in.Limits = Limits{Threads: 3, Compact: 1, Messages: 2}
+	limited, _, err := Render(mustBuild(t, in), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][]byte{"digest.txt": text, "digest.html": html, "digest-limited.txt": limited} {
 		path := filepath.Join("testdata", name)
 		if *update {
 			if err := os.WriteFile(path, got, 0o644); err != nil {
