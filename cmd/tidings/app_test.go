@@ -70,6 +70,8 @@ func TestLookup(t *testing.T) {
 		{argv: []string{"threads", "--json"}, name: "threads", rest: []string{"--json"}},
 		{argv: []string{"thread", "show", "3"}, name: "thread show", rest: []string{"3"}},
 		{argv: []string{"team"}, wantErr: `"team" needs a subcommand: team add, team list`},
+		{argv: []string{"digest", "preview", "a@b.c", "--html"}, name: "digest preview", rest: []string{"a@b.c", "--html"}},
+		{argv: []string{"digest"}, wantErr: `"digest" needs a subcommand: digest preview, digest schedule`},
 		{argv: []string{"team", "drop"}, wantErr: `unknown command "team drop"`},
 		{argv: []string{"frobnicate"}, wantErr: `unknown command "frobnicate"`},
 	}

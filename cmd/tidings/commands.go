@@ -10,6 +10,8 @@ func commandTable() []*command {
 		memberSetCommand(),
 		memberRemoveCommand(),
 		memberListCommand(),
+		digestPreviewCommand(),
+		digestScheduleCommand(),
 		threadsCommand(),
 		threadShowCommand(),
 		inspectCommand(),
