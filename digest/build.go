@@ -182,9 +182,20 @@ type MessageView struct {
 
 // Build builds one member's digest. It always returns the Digest (its
 // Cursor is where the member's cursor moves); ok is false when there is
-// nothing to send.
+// nothing to send. Messages stored before the member joined are left out
+// (a new member's cursor may still stand at the start).
 func Build(in Input) (d *Digest, ok bool) {
-	return Prepare(in.Messages, in.Threads, in.History).Build(in)
+	msgs := in.Messages
+	joined := in.Member.Joined
+	before := func(m store.Message) bool { return m.Received.Before(joined) }
+	if !joined.IsZero() && slices.ContainsFunc(msgs, before) {
+		msgs = slices.DeleteFunc(slices.Clone(msgs), before)
+	}
+	d, ok = Prepare(msgs, in.Threads, in.History).Build(in)
+	for _, m := range in.Messages {
+		d.Cursor = max(d.Cursor, m.Seq)
+	}
+	return d, ok
 }
 
 // Prepared is the work every member's digest over the same messages
@@ -240,7 +251,8 @@ type ask struct {
 
 // Prepare groups messages by thread and reads each once. threads names
 // the threads of messages; history, when not nil, returns a thread's
-// stored messages (see Input.History).
+// stored messages (see Input.History). The Prepared keeps pointers into
+// messages: they must not change while it is in use.
 func Prepare(messages []store.Message, threads map[uint64]store.Thread, history func(uint64) []store.Message) *Prepared {
 	p := &Prepared{byID: make(map[uint64]*pthread), records: threads, history: history}
 	for i := range messages {

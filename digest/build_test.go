@@ -221,6 +221,25 @@ func TestBuildEmpty(t *testing.T) {
 	}
 }
 
+func TestBuildSinceJoined(t *testing.T) {
+	t.Parallel()
+	in := newFixture().input()
+	// Ana joined on Sunday at noon: Friday's and Saturday's mail is not hers.
+	in.Member.Joined = at(29, 12, 0)
+	d := mustBuild(t, in)
+	got := sectionOf(d)
+	_, has105 := got[105]
+	if len(got) != 3 || got[101] != SectionUrgent || got[103] != SectionWaiting || !has105 {
+		t.Errorf("sections %v; want only 101 (Sunday night), 103 (Monday morning) and 105 (Sunday)", got)
+	}
+	if q1 := findThread(d, 105); q1 != nil && q1.New != 3 {
+		t.Errorf("thread 105: %d new; want the 3 from Sunday noon on", q1.New)
+	}
+	if last := in.Messages[len(in.Messages)-1].Seq; d.Cursor != last {
+		t.Errorf("cursor %d, want %d: the mail before she joined is passed, not kept for later", d.Cursor, last)
+	}
+}
+
 func TestBuildCarriesWaiting(t *testing.T) {
 	t.Parallel()
 	f := newFixture()

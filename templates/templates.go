@@ -43,7 +43,14 @@ type Renderer struct {
 // name in overrideDir when there is one ("" for none). It executes every
 // template once on sample data, so that a broken override is refused at
 // start-up rather than when the first digest is due.
+//
+// A directory that does not exist, or that holds a *.tmpl file of another
+// name (a typo, say), is refused: either would leave the embedded
+// templates in use unnoticed.
 func New(overrideDir string) (*Renderer, error) {
+	if err := checkDir(overrideDir); err != nil {
+		return nil, err
+	}
 	r := &Renderer{md: newMarkdown(), policy: newPolicy(), dir: overrideDir}
 	src := func(name string) (string, string, error) {
 		if overrideDir != "" {
@@ -108,6 +115,25 @@ func New(overrideDir string) (*Renderer, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+var names = []string{DigestText, DigestHTML, ThreadText, ThreadHTML, MessageText, MessageHTML}
+
+func checkDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("templates: override directory: %w", err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmpl") && !slices.Contains(names, e.Name()) {
+			return fmt.Errorf("templates: %s: no template has that name (they are %s)",
+				filepath.Join(dir, e.Name()), strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
 
 // where names a template's source in errors.

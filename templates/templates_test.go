@@ -64,9 +64,30 @@ func TestOverrideRefusedEarly(t *testing.T) {
 	}
 }
 
-func TestMissingOverrideDirUsesEmbedded(t *testing.T) {
+func TestOverrideDirRefused(t *testing.T) {
 	t.Parallel()
-	r := newRenderer(t, filepath.Join(t.TempDir(), "absent"))
+	missing := filepath.Join(t.TempDir(), "absent")
+	if _, err := New(missing); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("New(missing dir) = %v; want an error naming it", err)
+	}
+	typo := t.TempDir()
+	if err := os.WriteFile(filepath.Join(typo, "digest.htm.tmpl"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(typo); err == nil || !strings.Contains(err.Error(), "digest.htm.tmpl") {
+		t.Errorf("New(dir with a misnamed template) = %v; want an error naming it", err)
+	}
+	// Other files are no business of ours.
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "README"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	newRenderer(t, other)
+}
+
+func TestEmbedded(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t, "")
 	text, _, err := r.Digest(sample())
 	if err != nil {
 		t.Fatal(err)
