@@ -2,6 +2,7 @@ package digest
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -355,6 +356,51 @@ func TestGolden(t *testing.T) {
 		}
 		if string(got) != string(want) {
 			t.Errorf("%s differs from the golden file; run go test ./digest -run Golden -update and review the diff.\ngot:\n%s", name, got)
+		}
+	}
+}
+
+func TestPreparedConcurrent(t *testing.T) {
+	t.Parallel()
+	r, err := templates.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newFixture().input()
+	bo := store.Member{Address: "bo@example.com", Name: "Bo Berg", Teams: map[string]string{"eng": "digest"}}
+	zoe := store.Member{Address: "zoe@example.com", Name: "Zoë Ångström", Teams: map[string]string{"eng": "digest", "ops": "digest"}}
+	members := []store.Member{ana, bo, zoe}
+	zones := []*time.Location{berlin, mustZone("America/New_York"), mustZone("Asia/Kolkata")}
+	want := make(map[string]string)
+	for i, m := range members {
+		in := in
+		in.Member, in.Loc = m, zones[i]
+		d := mustBuild(t, in)
+		text, html, err := Render(d, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[m.Address] = string(text) + string(html)
+	}
+	// Many goroutines over one Prepared: its caches are shared.
+	p := Prepare(in.Messages, in.Threads, in.History)
+	errs := make(chan error, 24)
+	for g := range 24 {
+		go func() {
+			i := g % len(members)
+			in := in
+			in.Member, in.Loc = members[i], zones[i]
+			d, _ := p.Build(in)
+			text, html, err := Render(d, r)
+			if err == nil && string(text)+string(html) != want[members[i].Address] {
+				err = fmt.Errorf("%s: the digest from the shared Prepared differs", members[i].Address)
+			}
+			errs <- err
+		}()
+	}
+	for range 24 {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidings/tidings/store"
 )
@@ -119,4 +120,28 @@ func TestBusinessDays(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzNewText(f *testing.F) {
+	f.Add("Yes.\n\nOn Mon, 30 Nov 2026, Ana <a@b.c> wrote:\n> q", "")
+	f.Add("> a\n> b\n> c\n> d\nanswer\n-- \nsig", "")
+	f.Add("@ana @bo.berg x@y.z", store.KindForward)
+	f.Fuzz(func(t *testing.T, text, kind string) {
+		s := newText(text, kind)
+		if strings.TrimSpace(text) != "" && s == "" {
+			t.Fatalf("newText(%q) left nothing", text)
+		}
+		cut, _ := cutText(s)
+		if n := utf8.RuneCountInString(cut); n > maxTextRunes {
+			t.Fatalf("cutText kept %d runes", n)
+		}
+		if n := strings.Count(cut, "\n") + 1; n > maxTextLines {
+			t.Fatalf("cutText kept %d lines", n)
+		}
+		for _, h := range mentionsIn(text) {
+			if h == "" || strings.ContainsAny(h, "@ \n") {
+				t.Fatalf("mentionsIn(%q) gave handle %q", text, h)
+			}
+		}
+	})
 }
