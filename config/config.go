@@ -216,7 +216,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.SMTP.ReadTimeout, 5*time.Minute)
 	setDefault(&c.SMTP.WriteTimeout, time.Minute)
 	setDefault(&c.SMTP.MaxConnections, 200)
-	setDefault(&c.SMTP.MaxConnectionsPerIP, 20)
+	setDefault(&c.SMTP.MaxConnectionsPerIP, 50)
 	setDefault(&c.SMTP.MaxInflightBytes, 256<<20)
 
 	for i := range c.IMAP {

@@ -37,7 +37,7 @@ func TestDefaults(t *testing.T) {
 		{"smtp.read_timeout", c.SMTP.ReadTimeout, 5 * time.Minute},
 		{"smtp.write_timeout", c.SMTP.WriteTimeout, time.Minute},
 		{"smtp.max_connections", c.SMTP.MaxConnections, 200},
-		{"smtp.max_connections_per_ip", c.SMTP.MaxConnectionsPerIP, 20},
+		{"smtp.max_connections_per_ip", c.SMTP.MaxConnectionsPerIP, 50},
 		{"smtp.max_inflight_bytes", c.SMTP.MaxInflightBytes, int64(268435456)},
 		{"http.listen", c.HTTP.Listen, "127.0.0.1:8080"},
 		{"http.base_url", c.HTTP.BaseURL, "http://127.0.0.1:8080"},

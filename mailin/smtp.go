@@ -27,7 +27,7 @@ const (
 	DefaultSMTPReadTimeout     = 5 * time.Minute
 	DefaultSMTPWriteTimeout    = time.Minute
 	DefaultMaxConnections      = 200
-	DefaultMaxConnectionsPerIP = 20
+	DefaultMaxConnectionsPerIP = 50 // room for a relay on the same host: Postfix opens up to 20 per destination, and closing ones linger
 	DefaultMaxInflightBytes    = 256 << 20
 	DefaultMaxBadRecipients    = 20
 	DefaultSMTPShutdownGrace   = 30 * time.Second
