@@ -73,7 +73,7 @@ type SMTPOptions struct {
 	// 200). Beyond it a connection gets a 421 line and is closed.
 	MaxConnections int
 	// MaxConnectionsPerIP is how many of those may come from one IPv4
-	// address, or one IPv6 /64 (default 20); beyond it a connection gets
+	// address, or one IPv6 /64 (default 50); beyond it a connection gets
 	// 421 4.7.0 and is closed. Loopback is counted like any address.
 	MaxConnectionsPerIP int
 	// MaxInflightBytes bounds the bytes of message bodies held in memory at
