@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
-	"os"
 	"strings"
 
 	"golang.org/x/net/idna"
@@ -27,19 +26,9 @@ func digestDefaults(cfg *config.Config) digest.Defaults {
 }
 
 // newRenderer loads the templates, with digest.templates overriding the
-// embedded ones. A named directory that is not there is an error: the
-// templates package would quietly fall back to the embedded files, and an
-// operator who made their own would never learn why they are not used.
+// embedded ones (a directory that is not there is refused, so is a broken
+// template).
 func newRenderer(cfg *config.Config) (*templates.Renderer, error) {
-	if dir := cfg.Digest.Templates; dir != "" {
-		fi, err := os.Stat(dir)
-		if err != nil {
-			return nil, fmt.Errorf("digest.templates: %w", err)
-		}
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("digest.templates: %s is not a directory", dir)
-		}
-	}
 	r, err := templates.New(cfg.Digest.Templates)
 	if err != nil {
 		return nil, fmt.Errorf("digest.templates: %w", err)
