@@ -427,4 +427,21 @@ func TestServeErrors(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", r.Code, r.Stderr)
 		}
 	})
+	// Settings serve cannot honour stop it before it takes any mail.
+	for _, tt := range []struct{ name, toml, want string }{
+		{"relay delivery", "[outbound]\nmode = \"smtp\"\nrelay = \"127.0.0.1:587\"\n", `outbound.mode = "smtp": relay delivery is not available yet`},
+		{"missing templates", "[digest]\ntemplates = \"no-such-dir\"\n", "digest.templates"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := newInstance(t, tt.toml)
+			r := in.Run("serve")
+			if r.Code != 1 || !strings.Contains(r.Stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q, want %q", r.Code, r.Stderr, tt.want)
+			}
+			if _, err := os.Stat(in.DataDir + "/tidings.db"); err == nil {
+				t.Errorf("serve opened the database before refusing")
+			}
+		})
+	}
 }
