@@ -63,6 +63,7 @@ func tuneGC(inflight int64) {
 
 // serve runs until e.ctx ends (SIGTERM, SIGINT), then shuts down gracefully:
 // no new connections or commands, sessions in flight finish their message,
+// a digest claim or an outbox delivery in flight finishes its transaction,
 // and the database is closed last.
 func serve(e *env) error {
 	cfg := e.cfg
