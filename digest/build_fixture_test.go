@@ -21,7 +21,6 @@ var (
 	fixLinks = Links{Secret: fixSec, Domain: "example.com", BaseURL: "https://tidings.example.com"}
 	teamEng  = store.Team{Name: "eng", Address: "eng@example.com"}
 	teamOps  = store.Team{Name: "ops", Address: "ops@example.com"}
-	teamSale = store.Team{Name: "sales", Address: "sales@example.com"}
 	ana      = store.Member{Address: "ana@example.com", Name: "Ana Lima", Zone: "Europe/Berlin", Start: "09:00", Days: "mon-fri",
 		Teams: map[string]string{"eng": store.ModeDigest, "ops": store.ModeDigest}, Muted: []uint64{109}}
 	weekdays = [7]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true, time.Thursday: true, time.Friday: true}

@@ -86,10 +86,10 @@ func TestOutboxKillBeforeDelivery(t *testing.T) {
 				t.Fatal(err)
 			}
 			in.Start()
-			files := waitOutbox(t, in, 1, time.Now().Add(150*time.Second))
+			waitOutbox(t, in, 1, time.Now().Add(150*time.Second))
 			// A second copy would come in the same pass: give it a moment.
 			time.Sleep(2 * time.Second)
-			files = outboxFiles(t, in)
+			files := outboxFiles(t, in)
 			if len(files) != 1 {
 				t.Fatalf("%d mails in new/ after the restart, want 1: %v", len(files), files)
 			}
@@ -190,9 +190,9 @@ func TestOutboxKillDuringBurst(t *testing.T) {
 	killMidway("second", q, 60*time.Millisecond)
 	in.Start()
 
-	files := waitOutbox(t, in, members, time.Now().Add(150*time.Second))
+	waitOutbox(t, in, members, time.Now().Add(150*time.Second))
 	time.Sleep(2 * time.Second)
-	files = outboxFiles(t, in)
+	files := outboxFiles(t, in)
 	if len(files) != members {
 		t.Errorf("%d mails in new/, want %d", len(files), members)
 	}
