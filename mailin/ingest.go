@@ -126,11 +126,15 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 	// creates no backscatter: the MTA holding it has nobody to tell.
 	if !d.SkipSenderCheck {
 		var allowed, refused []store.Team
+		// Every author must be allowed, or anyone could post by naming a
+		// member beside themselves. No author at all is refused too.
+		authors := pm.Authors
+		if len(authors) == 0 {
+			authors = []Address{pm.From}
+		}
 		for _, tm := range teams {
-			ok, err := mayPost(tx, tm, pm.From.Addr)
-			// Every author must be allowed, or anyone could post by
-			// naming a member beside themselves.
-			for _, a := range pm.Authors {
+			ok, err := true, error(nil)
+			for _, a := range authors {
 				if ok && err == nil {
 					ok, err = mayPost(tx, tm, a.Addr)
 				}

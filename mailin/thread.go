@@ -127,7 +127,7 @@ func (t *threader) place(in threadInput) (uint64, string, error) {
 	case len(threads) > 0:
 		target = threads[0]
 	case tiKey != "":
-		if id, ok := t.tx.ThreadByIndex(t.team, tiKey); ok && t.live(id) {
+		if id, ok := t.tx.ThreadByIndex(t.team, tiKey); ok { // resolved to a live thread
 			target = id
 		}
 	}
@@ -232,11 +232,6 @@ func (t *threader) place(in threadInput) (uint64, string, error) {
 		}
 	}
 	return target, parent, nil
-}
-
-func (t *threader) live(id uint64) bool {
-	_, err := t.tx.Thread(id)
-	return err == nil
 }
 
 // merge moves every node of thread from into th. Messages take their thread

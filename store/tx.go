@@ -45,16 +45,6 @@ func (t *Tx) AddTeam(tm Team) error {
 	return t.b(bTeamAddr).Put([]byte(tm.Address), []byte(tm.Name))
 }
 
-// PutTeam replaces an existing team's record (its address stays).
-func (t *Tx) PutTeam(tm Team) error {
-	old, err := t.Team(tm.Name)
-	if err != nil {
-		return err
-	}
-	tm.Address = old.Address
-	return putJSON(t.b(bTeams), []byte(tm.Name), tm)
-}
-
 // Team returns the named team.
 func (t *Tx) Team(name string) (Team, error) {
 	var tm Team
@@ -194,25 +184,6 @@ func (t *Tx) AddMessage(m *Message, raw []byte) error {
 		return err
 	}
 	return t.b(bMessages).Put(u64(m.Seq), v)
-}
-
-// PutMessage rewrites the parsed record of a stored message; its raw bytes
-// stay as they are.
-func (t *Tx) PutMessage(m Message) error {
-	k := u64(m.Seq)
-	old := t.b(bMessages).Get(k)
-	if old == nil {
-		return fmt.Errorf("message %d: %w", m.Seq, ErrNotFound)
-	}
-	_, raw, err := splitMessage(old)
-	if err != nil {
-		return fmt.Errorf("store: message %d: %w", m.Seq, err)
-	}
-	v, err := encodeMessage(&m, raw) // copies raw before Put replaces it
-	if err != nil {
-		return err
-	}
-	return t.b(bMessages).Put(k, v)
 }
 
 // Message returns the stored message with sequence number seq.
