@@ -35,6 +35,11 @@ func (p *Pipeline) deliverBatch(ctx context.Context, ds []Delivery) ([]Outcome, 
 			if err != nil {
 				return err
 			}
+			if rec := ds[i].Record; rec != nil {
+				if err := rec(tx, o, rej); err != nil {
+					return fmt.Errorf("record %s: %w", parsed[i].MessageID, err)
+				}
+			}
 			outs[i], txErrs[i] = o, rej
 		}
 		return nil

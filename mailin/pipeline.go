@@ -65,6 +65,15 @@ type Delivery struct {
 	EnvelopeFrom    string   // MAIL FROM, "" for the null sender
 	Raw             []byte
 	SkipSenderCheck bool // import: an administrator's act
+	// Record, when set, runs inside the transaction that decides the
+	// message — stored, a duplicate, or refused by the sender check — after
+	// that decision, so that a source can note its position (the IMAP
+	// poller's last UID) atomically with the message. Its error aborts the
+	// transaction, which makes delivery fail temporarily. It is not called
+	// for mail that cannot be parsed at all, and the transaction may run
+	// it more than once (the group commit re-runs a batch after a sibling
+	// failed), so it must only write what the attempt decides.
+	Record func(tx *store.Tx, o Outcome, refused error) error
 }
 
 // Outcome says what Deliver did with a message.

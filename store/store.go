@@ -19,7 +19,7 @@ import (
 
 // schemaVersion is the layout this code reads and writes. Open migrates older
 // files forward step by step (see migrations) and refuses newer ones.
-const schemaVersion = 2
+const schemaVersion = 3
 
 var (
 	bMeta        = []byte("meta")
@@ -37,6 +37,9 @@ var (
 	bOutbox      = []byte("outbox")
 	bOutboxDue   = []byte("outbox_due")
 	bDigests     = []byte("digests")
+	bMailboxes   = []byte("mailboxes")  // IMAP: UIDVALIDITY and last UID per polled mailbox
+	bAnswered    = []byte("answered")   // automatic answers sent, per sender, for rate limits
+	bDigestLog   = []byte("digest_log") // threads each sent digest showed, for replies to it
 
 	keySchema = []byte("schema")
 )
@@ -117,6 +120,9 @@ var migrations = []func(*bolt.Tx) error{
 		bSubjects, bTIndex, bRedirects, bUnthreaded),
 	// 1 -> 2: the outbox and the digest scheduler's state.
 	createBuckets(bOutbox, bOutboxDue, bDigests),
+	// 2 -> 3: IMAP mailbox positions, automatic-answer rate limits, and
+	// what each digest showed.
+	createBuckets(bMailboxes, bAnswered, bDigestLog),
 }
 
 func createBuckets(names ...[]byte) func(*bolt.Tx) error {
