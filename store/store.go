@@ -37,9 +37,10 @@ var (
 	bOutbox      = []byte("outbox")
 	bOutboxDue   = []byte("outbox_due")
 	bDigests     = []byte("digests")
-	bMailboxes   = []byte("mailboxes")  // IMAP: UIDVALIDITY and last UID per polled mailbox
-	bAnswered    = []byte("answered")   // automatic answers sent, per sender, for rate limits
-	bDigestLog   = []byte("digest_log") // threads each sent digest showed, for replies to it
+	bMailboxes   = []byte("mailboxes")    // IMAP: UIDVALIDITY and last UID per polled mailbox
+	bAnswered    = []byte("answered")     // automatic answers sent, per sender, for rate limits
+	bDigestLog   = []byte("digest_log")   // threads each sent digest showed, for replies to it
+	bAliases     = []byte("member_alias") // another address of a member -> the member's address
 
 	keySchema = []byte("schema")
 )
@@ -120,9 +121,9 @@ var migrations = []func(*bolt.Tx) error{
 		bSubjects, bTIndex, bRedirects, bUnthreaded),
 	// 1 -> 2: the outbox and the digest scheduler's state.
 	createBuckets(bOutbox, bOutboxDue, bDigests),
-	// 2 -> 3: IMAP mailbox positions, automatic-answer rate limits, and
-	// what each digest showed.
-	createBuckets(bMailboxes, bAnswered, bDigestLog),
+	// 2 -> 3: IMAP mailbox positions, automatic-answer rate limits, what
+	// each digest showed, and members' other addresses.
+	createBuckets(bMailboxes, bAnswered, bDigestLog, bAliases),
 }
 
 func createBuckets(names ...[]byte) func(*bolt.Tx) error {
