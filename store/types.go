@@ -27,6 +27,9 @@ type Member struct {
 	Teams   map[string]string `json:"teams"` // team name -> mode
 	Joined  time.Time         `json:"joined"`
 	Muted   []uint64          `json:"muted,omitempty"` // thread IDs left out of their digests
+	// Followed are threads the member asked to follow by mail: shown among
+	// their own threads, and never muted.
+	Followed []uint64 `json:"followed,omitempty"`
 }
 
 // Attachment describes one attached file of a message.
@@ -72,7 +75,17 @@ type Message struct {
 	// only the forest.
 	Thread       uint64 `json:"-"` // 0 while unthreaded
 	Parent       string `json:"-"` // Message-ID of the parent in the thread tree
-	OriginalFrom string `json:"original_from,omitempty"`
+	// A forward's original: author ("Name <addr>" or either), date and
+	// subject, and the forwarder's own note above it (Text is the
+	// original's text).
+	OriginalFrom    string    `json:"original_from,omitempty"`
+	OriginalDate    time.Time `json:"original_date,omitzero"`
+	OriginalSubject string    `json:"original_subject,omitempty"`
+	Note            string    `json:"note,omitempty"`
+	// Via says how a message reached its thread when not by its own
+	// headers: "reply-address" (a member's per-thread address) or
+	// "digest-reply" (a reply to a digest that quoted one thread).
+	Via string `json:"via,omitempty"`
 }
 
 // Thread is a conversation within one team.
