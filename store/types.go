@@ -73,8 +73,8 @@ type Message struct {
 	// Thread and Parent come from the thread forest when the message is
 	// read, never from the stored record, so that merging threads touches
 	// only the forest.
-	Thread       uint64 `json:"-"` // 0 while unthreaded
-	Parent       string `json:"-"` // Message-ID of the parent in the thread tree
+	Thread uint64 `json:"-"` // 0 while unthreaded
+	Parent string `json:"-"` // Message-ID of the parent in the thread tree
 	// A forward's original: author ("Name <addr>" or either), date and
 	// subject, and the forwarder's own note above it (Text is the
 	// original's text).
