@@ -35,6 +35,37 @@ type OutMail struct {
 	// Maildir: the file complete in tmp/, not yet renamed into new/), so
 	// that a restart finishes it instead of delivering it again.
 	Moving bool `json:"moving,omitempty"`
+	// Recipients is each envelope recipient's own result, kept by relay
+	// delivery (a relay may take a mail for some recipients and refuse it
+	// for others). Empty means every recipient shares the mail's state.
+	Recipients []RcptResult `json:"recipients,omitempty"`
+	// Retried is when RetryOutMail last requeued the mail, and
+	// RetriedAfter how many attempts it had then: the lifetime and the
+	// backoff start again from there.
+	Retried      time.Time `json:"retried,omitzero"`
+	RetriedAfter int       `json:"retried_after,omitempty"`
+}
+
+// RcptResult is what became of a mail for one envelope recipient.
+type RcptResult struct {
+	Addr   string `json:"addr"`
+	State  string `json:"state"`            // OutQueued, OutSent or OutFailed
+	Answer string `json:"answer,omitempty"` // the relay's answer, for a refusal
+}
+
+// Pending returns the recipients that still wait for delivery: those
+// queued in Recipients, or all of To when Recipients is empty.
+func (m OutMail) Pending() []string {
+	if len(m.Recipients) == 0 {
+		return append([]string(nil), m.To...)
+	}
+	var out []string
+	for _, r := range m.Recipients {
+		if r.State == OutQueued {
+			out = append(out, r.Addr)
+		}
+	}
+	return out
 }
 
 // Outbox records are stored like messages: one value holding the JSON
@@ -177,4 +208,34 @@ func (t *Tx) OutMails(fn func(OutMail) bool) error {
 		}
 	}
 	return nil
+}
+
+// RetryOutMail makes outbox mail id due at now and returns its record as
+// written. A failed mail is queued again, for its failed recipients only
+// (those already delivered to stay delivered), with a fresh lifetime and
+// backoff counted from now; a queued one is only brought forward. A sent
+// mail is left alone, with an error.
+func (t *Tx) RetryOutMail(id uint64, now time.Time) (OutMail, error) {
+	m, err := t.OutMail(id)
+	if err != nil {
+		return m, err
+	}
+	now = now.UTC()
+	switch m.State {
+	case OutSent:
+		return m, fmt.Errorf("outbox mail %d was sent at %s: nothing to retry", id, m.Done.Format(time.RFC3339))
+	case OutFailed:
+		for i := range m.Recipients {
+			if m.Recipients[i].State == OutFailed {
+				m.Recipients[i].State = OutQueued
+			}
+		}
+		m.State, m.Done, m.Moving = OutQueued, time.Time{}, false
+		m.Retried, m.RetriedAfter = now, m.Attempts
+	}
+	m.NextAttempt = now
+	if err := t.UpdateOutMail(m); err != nil {
+		return m, err
+	}
+	return m, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -133,5 +134,72 @@ func TestSecretIsMadeOnceAndKept(t *testing.T) {
 	s.View(func(tx *Tx) error { second, _ = tx.Secret(); return nil })
 	if len(first) != 32 || string(first) != string(second) {
 		t.Errorf("secret %x then %x", first, second)
+	}
+}
+
+func TestRetryOutMail(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	later := t0.Add(6 * time.Hour)
+	var failed, queued, sent uint64
+	err := s.Update(ctx, func(tx *Tx) error {
+		for _, id := range []*uint64{&failed, &queued, &sent} {
+			m := &OutMail{MessageID: "out@x", Kind: "digest", From: "eng@x", To: []string{"ana@x", "bo@x"}, Queued: t0}
+			if err := tx.Enqueue(m, []byte("raw")); err != nil {
+				return err
+			}
+			*id = m.ID
+		}
+		m, _ := tx.OutMail(failed)
+		m.State, m.Attempts, m.Done, m.LastAnswer = OutFailed, 3, t0.Add(time.Hour), "550 5.1.1 no such user"
+		m.Recipients = []RcptResult{{Addr: "ana@x", State: OutSent}, {Addr: "bo@x", State: OutFailed, Answer: "550 5.1.1 no such user"}}
+		if err := tx.UpdateOutMail(m); err != nil {
+			return err
+		}
+		m, _ = tx.OutMail(queued)
+		m.Attempts, m.NextAttempt = 2, t0.Add(time.Hour)
+		if err := tx.UpdateOutMail(m); err != nil {
+			return err
+		}
+		m, _ = tx.OutMail(sent)
+		m.State, m.Attempts, m.Done = OutSent, 1, t0
+		return tx.UpdateOutMail(m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx *Tx) error {
+		m, err := tx.RetryOutMail(failed, later)
+		if err != nil {
+			return err
+		}
+		if m.State != OutQueued || !m.NextAttempt.Equal(later) || !m.Done.IsZero() || !m.Retried.Equal(later) || m.RetriedAfter != 3 || m.Attempts != 3 {
+			t.Errorf("retried failed mail: %+v", m)
+		}
+		if p := m.Pending(); len(p) != 1 || p[0] != "bo@x" {
+			t.Errorf("pending after retry %v, want only the failed recipient bo@x", p)
+		}
+		m, err = tx.RetryOutMail(queued, later)
+		if err != nil || m.State != OutQueued || !m.NextAttempt.Equal(later) || !m.Retried.IsZero() {
+			t.Errorf("retried queued mail: %+v %v", m, err)
+		}
+		if p := m.Pending(); len(p) != 2 {
+			t.Errorf("pending of a mail without recipient results %v, want all of To", p)
+		}
+		if _, err := tx.RetryOutMail(sent, later); err == nil {
+			t.Error("retrying a sent mail: no error")
+		}
+		if _, err := tx.RetryOutMail(999, later); !errors.Is(err, ErrNotFound) {
+			t.Errorf("retrying a missing mail: %v, want ErrNotFound", err)
+		}
+		due, err := tx.DueOutMail(later, 10)
+		if err != nil || len(due) != 2 {
+			t.Errorf("due after retry: %+v %v, want the two requeued mails", due, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
