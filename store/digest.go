@@ -1,8 +1,6 @@
 package store
 
 import (
-	"bytes"
-	"crypto/rand"
 	"fmt"
 	"strings"
 	"time"
@@ -40,22 +38,4 @@ func (t *Tx) DigestState(member string) (s DigestState, ok bool, err error) {
 func (t *Tx) PutDigestState(s DigestState) error {
 	s.Member = strings.ToLower(s.Member)
 	return putJSON(t.b(bDigests), []byte(s.Member), s)
-}
-
-var keySecret = []byte("secret")
-
-// Secret returns the instance's secret for signing reply addresses and
-// links, creating 32 random bytes on first use.
-func (t *Tx) Secret() ([]byte, error) {
-	if v := t.b(bMeta).Get(keySecret); len(v) == 32 {
-		return bytes.Clone(v), nil
-	}
-	if !t.tx.Writable() {
-		return nil, fmt.Errorf("store: no secret yet: %w", ErrNotFound)
-	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, fmt.Errorf("store: make secret: %w", err)
-	}
-	return secret, t.b(bMeta).Put(keySecret, secret)
 }
