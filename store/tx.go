@@ -80,9 +80,14 @@ func (t *Tx) Teams() ([]Team, error) {
 
 // --- members
 
-// PutMember adds or replaces a member.
+// PutMember adds or replaces a member. Its aliases are stored lower-case
+// and indexed (alias.go); ErrExists if its address or an alias belongs to
+// someone else.
 func (t *Tx) PutMember(m Member) error {
 	m.Address = strings.ToLower(m.Address)
+	if err := t.putMemberAliases(&m); err != nil {
+		return err
+	}
 	return putJSON(t.b(bMembers), []byte(m.Address), m)
 }
 
@@ -96,11 +101,14 @@ func (t *Tx) Member(addr string) (Member, error) {
 	return m, err
 }
 
-// RemoveMember deletes a member.
+// RemoveMember deletes a member and its aliases.
 func (t *Tx) RemoveMember(addr string) error {
 	k := []byte(strings.ToLower(addr))
 	if t.b(bMembers).Get(k) == nil {
 		return fmt.Errorf("member %s: %w", addr, ErrNotFound)
+	}
+	if err := t.dropMemberAliases(string(k)); err != nil {
+		return err
 	}
 	return t.b(bMembers).Delete(k)
 }

@@ -27,6 +27,9 @@ type Member struct {
 	Teams   map[string]string `json:"teams"` // team name -> mode
 	Joined  time.Time         `json:"joined"`
 	Muted   []uint64          `json:"muted,omitempty"` // thread IDs left out of their digests
+	// Aliases are the member's other addresses (lower-case): mail from
+	// them is the member's. See Tx.MemberByAddress.
+	Aliases []string `json:"aliases,omitempty"`
 	// Followed are threads the member asked to follow by mail: shown among
 	// their own threads, and never muted.
 	Followed []uint64 `json:"followed,omitempty"`
