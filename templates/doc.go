@@ -1,5 +1,6 @@
-// Package templates renders the mail tidings sends — for now the digest —
-// as a plain-text and an HTML part.
+// Package templates renders the mail tidings sends — the digest, the
+// notification of one message as it arrives, and the short automatic
+// answers — as a plain-text and (but for the answers) an HTML part.
 //
 // The templates are embedded; New takes a directory whose files of the same
 // names replace them, so an instance can restyle its mail without a build.

@@ -34,6 +34,8 @@ var embedded embed.FS
 type Renderer struct {
 	text, threadText, msgText *texttemplate.Template
 	html, threadHTML, msgHTML *htmltemplate.Template
+	notifyText, answerText    *texttemplate.Template
+	notifyHTML                *htmltemplate.Template
 	md                        goldmark.Markdown
 	policy                    *bluemonday.Policy
 	dir                       string // the override directory, for errors
@@ -91,7 +93,8 @@ func New(overrideDir string) (*Renderer, error) {
 	texts := []struct {
 		t    **texttemplate.Template
 		name string
-	}{{&r.text, DigestText}, {&r.threadText, ThreadText}, {&r.msgText, MessageText}}
+	}{{&r.text, DigestText}, {&r.threadText, ThreadText}, {&r.msgText, MessageText},
+		{&r.notifyText, NotifyText}, {&r.answerText, AnswerText}}
 	for _, x := range texts {
 		t, err := parseText(x.name)
 		if err != nil {
@@ -102,7 +105,7 @@ func New(overrideDir string) (*Renderer, error) {
 	htmls := []struct {
 		t    **htmltemplate.Template
 		name string
-	}{{&r.html, DigestHTML}, {&r.threadHTML, ThreadHTML}, {&r.msgHTML, MessageHTML}}
+	}{{&r.html, DigestHTML}, {&r.threadHTML, ThreadHTML}, {&r.msgHTML, MessageHTML}, {&r.notifyHTML, NotifyHTML}}
 	for _, x := range htmls {
 		t, err := parseHTML(x.name)
 		if err != nil {
@@ -114,10 +117,14 @@ func New(overrideDir string) (*Renderer, error) {
 	if _, _, err := r.Digest(sample()); err != nil {
 		return nil, err
 	}
+	if err := r.checkNotify(); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
-var names = []string{DigestText, DigestHTML, ThreadText, ThreadHTML, MessageText, MessageHTML}
+var names = []string{DigestText, DigestHTML, ThreadText, ThreadHTML, MessageText, MessageHTML,
+	NotifyText, NotifyHTML, AnswerText}
 
 func checkDir(dir string) error {
 	if dir == "" {

@@ -17,13 +17,18 @@ const Width = 72
 // references its links become.
 type textData struct {
 	*Digest
+	linkRefs
+}
+
+// linkRefs numbers the links of a text part for the list at its end.
+type linkRefs struct {
 	refs  []string
 	index map[string]int
 }
 
 // Ref numbers a link for the list at the end of the text part and returns
 // its mark, "[3]"; the same link keeps its number. "" gives "".
-func (t *textData) Ref(u string) string {
+func (t *linkRefs) Ref(u string) string {
 	if u == "" {
 		return ""
 	}
@@ -40,7 +45,7 @@ func (t *textData) Ref(u string) string {
 }
 
 // Refs lists the links numbered so far, as "[n] URL" lines.
-func (t *textData) Refs() []string {
+func (t *linkRefs) Refs() []string {
 	out := make([]string, len(t.refs))
 	for i, u := range t.refs {
 		out[i] = "[" + strconv.Itoa(i+1) + "] " + u
