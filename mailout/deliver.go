@@ -1,11 +1,14 @@
 package mailout
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,12 +16,34 @@ import (
 	"github.com/tidings/tidings/store"
 )
 
-// Transport hands one mail to the next hop: a relay, say. A *PermanentError
-// means the mail can never be delivered; any other error is temporary and
-// the mail is tried again later. Deliver may be given the same mail again
-// after a crash: its bytes, Message-ID included, are the same each time.
+// Transport hands one mail to the next hop: a relay, say, for the
+// recipients in m.To (the Deliverer gives only those still waiting for
+// it). A nil error means every one of them took the mail. A *PermanentError
+// means the mail can never be delivered to any of them; a *RcptError says
+// which recipients refused it, and how, when others took it; any other
+// error is temporary and the mail is tried again later. Deliver may be
+// given the same mail again after a crash: its bytes, Message-ID included,
+// are the same each time. The Deliverer calls it from several goroutines at
+// once (see Deliverer.Parallel).
 type Transport interface {
 	Deliver(ctx context.Context, m store.OutMail, raw []byte) error
+}
+
+// RcptError is a Transport's answer when some recipients refused a mail:
+// Refused maps each of them to its refusal, a *PermanentError or a
+// temporary error. The recipients it does not name took the mail. Only the
+// temporarily refused ones are tried again.
+type RcptError struct {
+	Refused map[string]error
+}
+
+func (e *RcptError) Error() string {
+	addrs := slices.Sorted(maps.Keys(e.Refused))
+	parts := make([]string, len(addrs))
+	for i, a := range addrs {
+		parts[i] = "<" + a + ">: " + answerOf(e.Refused[a])
+	}
+	return fmt.Sprintf("%d recipients refused: %s", len(addrs), strings.Join(parts, "; "))
 }
 
 // PermanentError is a Transport's refusal that retrying cannot change (an
@@ -28,10 +53,27 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return "permanent failure: " + e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
+// answerOf is the text an error leaves in a record: a permanent error's
+// own text, without the prefix.
+func answerOf(err error) string {
+	var perm *PermanentError
+	if errors.As(err, &perm) && perm == err {
+		return perm.Err.Error()
+	}
+	return err.Error()
+}
+
+func permanent(err error) bool {
+	var perm *PermanentError
+	return errors.As(err, &perm)
+}
+
 const (
 	// DefaultLifetime is how long a mail is tried before it is given up
 	// (DESIGN: 5 days).
 	DefaultLifetime = 120 * time.Hour
+	// DefaultParallel is how many mails a Transport is given at once.
+	DefaultParallel = 4
 	// Retries wait a minute after the first failure, doubling up to an
 	// hour.
 	firstRetry = time.Minute
@@ -65,9 +107,21 @@ const (
 // new/ exactly once, even when a reader has taken it from new/ in between.
 // (Deleting files from tmp/ by hand while tidings is down defeats this.)
 //
-// With a Transport, a crash after the next hop took a mail and before the
-// store recorded it sends the same bytes again: a repeat under the same
-// Message-ID, which receivers can recognise.
+// With a Transport, up to Parallel mails are handed to it at once, and each
+// attempt is recorded (attempts, the next attempt, the last answer, each
+// recipient's result) as soon as it ends. A crash after the next hop took a
+// mail and before the store recorded it sends the same bytes again: a
+// repeat under the same Message-ID, which receivers can recognise.
+//
+// A temporary failure is tried again a minute later, then after waits that
+// double up to an hour, until Lifetime has passed since the mail was queued
+// (or requeued by store.Tx.RetryOutMail); then the mail is failed. A
+// permanent failure fails it at once. When recipients differ (a relay
+// takes a mail for some and refuses it for others), each keeps its own
+// result: those that took it are done, those refused for good are failed,
+// and only those refused for now are tried again; the mail is sent when
+// every recipient took it, and failed once none is left to try and one
+// was refused.
 type Deliverer struct {
 	Store *store.Store
 	// Dir is the Maildir of the default delivery, created with its tmp/,
@@ -82,6 +136,9 @@ type Deliverer struct {
 	// temporarily is given up; zero means DefaultLifetime. The last
 	// attempt falls on the end of the lifetime.
 	Lifetime time.Duration
+	// Parallel is how many mails are handed to the Transport at once;
+	// zero means DefaultParallel.
+	Parallel int
 
 	// crash, in tests, stops a pass at a named point as a crash would.
 	crash func(stage string) error
@@ -347,18 +404,53 @@ func (d *Deliverer) toMaildir(ctx context.Context, batch []item) error {
 	return nil
 }
 
-// toTransport hands a batch to the Transport, one mail at a time.
+// toTransport hands a batch to the Transport, Parallel mails at a time,
+// and records each attempt as it ends. It returns the first error from the
+// store.
 func (d *Deliverer) toTransport(ctx context.Context, batch []item) error {
-	outs := make([]outcome, 0, len(batch))
+	n := d.Parallel
+	if n <= 0 {
+		n = DefaultParallel
+	}
+	work := make(chan item)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for range min(n, len(batch)) {
+		wg.Go(func() {
+			for it := range work {
+				m := it.m
+				m.To = it.m.Pending()
+				var err error
+				if len(m.To) > 0 {
+					err = d.Transport.Deliver(ctx, m, it.raw)
+				}
+				if ctx.Err() != nil && err != nil {
+					// Cut off by shutdown, not refused: not an attempt.
+					continue
+				}
+				if _, rerr := d.record(ctx, []outcome{{id: m.ID, err: err, attempt: true, rcpts: m.To, perRcpt: true}}); rerr != nil {
+					mu.Lock()
+					errs = append(errs, rerr)
+					mu.Unlock()
+				}
+			}
+		})
+	}
 	for _, it := range batch {
 		if ctx.Err() != nil {
 			break
 		}
-		err := d.Transport.Deliver(ctx, it.m, it.raw)
-		outs = append(outs, outcome{id: it.m.ID, err: err, attempt: true})
+		work <- it
 	}
-	_, err := d.record(ctx, outs)
-	return err
+	close(work)
+	wg.Wait()
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
 }
 
 // outcome is what a pass did with one mail.
@@ -369,6 +461,10 @@ type outcome struct {
 	attempt bool   // count an attempt (a mark counts one itself)
 	moving  bool   // on failure, keep the moving mark
 	file    string // the Maildir file name, for the log
+	// perRcpt: a Transport's outcome for recipients rcpts, kept per
+	// recipient.
+	perRcpt bool
+	rcpts   []string
 }
 
 // record writes a pass's outcomes in one transaction, even when ctx has
@@ -424,6 +520,10 @@ func (d *Deliverer) apply(m *store.OutMail, o outcome, now time.Time) {
 	if o.attempt || o.mark {
 		m.Attempts++
 	}
+	if o.perRcpt {
+		d.applyRcpts(m, o, now)
+		return
+	}
 	switch {
 	case o.mark:
 		m.LastAnswer, m.Moving = answerMoving, true
@@ -436,26 +536,98 @@ func (d *Deliverer) apply(m *store.OutMail, o outcome, now time.Time) {
 		}
 		return
 	}
-	answer := o.err.Error()
-	if len(answer) > maxAnswer {
-		answer = strings.ToValidUTF8(answer[:maxAnswer], "")
-	}
+	answer := clip(o.err.Error())
 	m.Moving = o.moving
 	if o.moving {
 		answer = answerMoving + "; " + answer
 	}
 	m.LastAnswer = answer
-	deadline := m.Queued.Add(d.lifetime())
-	var perm *PermanentError
+	deadline := d.deadline(*m)
 	switch {
-	case errors.As(o.err, &perm):
+	case permanent(o.err):
 		m.State, m.Done = store.OutFailed, now
 	case !now.Before(deadline):
 		m.State, m.Done = store.OutFailed, now
 		m.LastAnswer = "lifetime over: " + answer
 	default:
-		m.NextAttempt = minTime(now.Add(backoff(m.Attempts)), deadline)
+		m.NextAttempt = minTime(now.Add(backoff(m.Attempts-m.RetriedAfter)), deadline)
 	}
+}
+
+// deadline is when m's lifetime ends: Lifetime after it was queued, or
+// requeued by hand.
+func (d *Deliverer) deadline(m store.OutMail) time.Time {
+	start := m.Queued
+	if m.Retried.After(start) {
+		start = m.Retried
+	}
+	return start.Add(d.lifetime())
+}
+
+// applyRcpts is apply for a Transport's outcome: each recipient tried
+// takes its own result, and the mail's state follows from theirs.
+func (d *Deliverer) applyRcpts(m *store.OutMail, o outcome, now time.Time) {
+	if len(m.Recipients) == 0 {
+		for _, a := range m.To {
+			m.Recipients = append(m.Recipients, store.RcptResult{Addr: a, State: store.OutQueued})
+		}
+	}
+	var rerr *RcptError
+	if !errors.As(o.err, &rerr) {
+		rerr = nil
+	}
+	m.LastAnswer = "delivered"
+	if o.err != nil {
+		m.LastAnswer = clip(answerOf(o.err))
+	}
+	over := !now.Before(d.deadline(*m))
+	pending, failed := 0, 0
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		if r.State == store.OutQueued && slices.Contains(o.rcpts, r.Addr) {
+			err := o.err
+			if rerr != nil {
+				err = rerr.Refused[r.Addr]
+			}
+			switch {
+			case err == nil:
+				r.State, r.Answer = store.OutSent, ""
+			case permanent(err):
+				r.State, r.Answer = store.OutFailed, clip(answerOf(err))
+			default:
+				r.Answer = clip(answerOf(err))
+			}
+		}
+		if r.State == store.OutQueued && over {
+			r.State = store.OutFailed
+			r.Answer = clip("lifetime over: " + cmp.Or(r.Answer, m.LastAnswer))
+		}
+		switch r.State {
+		case store.OutQueued:
+			pending++
+		case store.OutFailed:
+			failed++
+		}
+	}
+	switch {
+	case pending > 0:
+		m.NextAttempt = minTime(now.Add(backoff(m.Attempts-m.RetriedAfter)), d.deadline(*m))
+	case failed > 0:
+		m.State, m.Done = store.OutFailed, now
+		if over && o.err != nil && !permanent(o.err) {
+			m.LastAnswer = clip("lifetime over: " + m.LastAnswer)
+		}
+	default:
+		m.State, m.Done = store.OutSent, now
+	}
+}
+
+// clip bounds an answer kept in a record.
+func clip(s string) string {
+	if len(s) > maxAnswer {
+		return strings.ToValidUTF8(s[:maxAnswer], "")
+	}
+	return s
 }
 
 // backoff is the wait after the nth failed attempt: a minute, doubling, at
