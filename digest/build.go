@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tidings/tidings/links"
 	"github.com/tidings/tidings/store"
 	"github.com/tidings/tidings/templates"
 )
@@ -28,7 +29,7 @@ type Input struct {
 	Due     time.Time      // the slot's due instant
 	Loc     *time.Location // the member's zone; nil means UTC
 	Days    [7]bool        // the member's working days by time.Weekday; none set means Monday to Friday
-	Links   Links
+	Links   links.Signer
 	Limits  Limits
 	// Waiting are threads the member was waited on in at their previous
 	// digest (that digest's Digest.Waiting). Those still unanswered appear

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings/tidings/links"
 	"github.com/tidings/tidings/store"
 	"github.com/tidings/tidings/templates"
 )
@@ -175,7 +176,7 @@ func BenchmarkBuildRender(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	links := Links{Secret: fixSec, Domain: "example.com", BaseURL: "https://tidings.example.com"}
+	signer := links.Signer{Secret: fixSec, Domain: "example.com", BaseURL: "https://tidings.example.com"}
 	days := weekdays
 	due := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	runtime.GC()
@@ -187,7 +188,7 @@ func BenchmarkBuildRender(b *testing.B) {
 		p := Prepare(w.messages, w.threads, w.historyOf)
 		for i, m := range w.members {
 			loc := w.zones[i%len(w.zones)]
-			d, ok := p.Build(Input{Member: m, Teams: w.byTeam[m.Address], Due: due.In(loc), Loc: loc, Days: days, Links: links})
+			d, ok := p.Build(Input{Member: m, Teams: w.byTeam[m.Address], Due: due.In(loc), Loc: loc, Days: days, Links: signer})
 			if !ok {
 				continue
 			}
@@ -220,7 +221,7 @@ func BenchmarkBuildRenderParallel(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	links := Links{Secret: fixSec, Domain: "example.com", BaseURL: "https://tidings.example.com"}
+	signer := links.Signer{Secret: fixSec, Domain: "example.com", BaseURL: "https://tidings.example.com"}
 	due := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	workers := runtime.GOMAXPROCS(0)
 	runtime.GC()
@@ -235,7 +236,7 @@ func BenchmarkBuildRenderParallel(b *testing.B) {
 				for i := k; i < len(w.members); i += workers {
 					m := w.members[i]
 					loc := w.zones[i%len(w.zones)]
-					d, ok := p.Build(Input{Member: m, Teams: w.byTeam[m.Address], Due: due.In(loc), Loc: loc, Days: weekdays, Links: links})
+					d, ok := p.Build(Input{Member: m, Teams: w.byTeam[m.Address], Due: due.In(loc), Loc: loc, Days: weekdays, Links: signer})
 					if !ok {
 						continue
 					}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings/tidings/links"
 	"github.com/tidings/tidings/store"
 )
 
@@ -18,7 +19,7 @@ var (
 	berlin   = mustZone("Europe/Berlin")
 	fixDue   = time.Date(2026, 11, 30, 9, 0, 0, 0, berlin)
 	fixSec   = []byte("0123456789abcdef0123456789abcdef")
-	fixLinks = Links{Secret: fixSec, Domain: "example.com", BaseURL: "https://tidings.example.com"}
+	fixLinks = links.Signer{Secret: fixSec, Domain: "example.com", BaseURL: "https://tidings.example.com"}
 	teamEng  = store.Team{Name: "eng", Address: "eng@example.com"}
 	teamOps  = store.Team{Name: "ops", Address: "ops@example.com"}
 	ana      = store.Member{Address: "ana@example.com", Name: "Ana Lima", Zone: "Europe/Berlin", Start: "09:00", Days: "mon-fri",

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tidings/tidings/links"
 	"github.com/tidings/tidings/store"
 	"github.com/tidings/tidings/templates"
 )
@@ -30,7 +31,13 @@ type QueueFunc func(tx *store.Tx, o Outgoing) (uint64, error)
 type Runner struct {
 	Store    *store.Store
 	Renderer *templates.Renderer
-	Links    Links
+	// Links gives the domain and base URL of the digests' addresses and
+	// links. With a nil Secret, as serve has it, the instance secrets are
+	// read from the store in each digest's transaction, so that a rotation
+	// counts from the next digest; Preview then needs the secret made
+	// already (store.Tx.Secret in a write transaction). A Secret given is
+	// used as it is.
+	Links    links.Signer
 	Defaults Defaults
 	Queue    QueueFunc
 	// Queued is called after a transaction that queued a digest has
@@ -143,7 +150,17 @@ func (r *Runner) build(tx *store.Tx, m store.Member, st store.DigestState, due t
 	if err != nil {
 		return nil, false, err
 	}
-	in := Input{Member: m, Due: due, Loc: sched.Loc, Days: sched.Days, Links: r.Links,
+	signer := r.Links
+	if signer.Secret == nil {
+		// Digests make addresses with the current secret only, so the
+		// instant that decides which earlier ones are still valid does
+		// not matter here.
+		signer, err = links.FromTx(tx, due, r.Links.Domain, r.Links.BaseURL)
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	in := Input{Member: m, Due: due, Loc: sched.Loc, Days: sched.Days, Links: signer,
 		Threads: map[uint64]store.Thread{}, Waiting: st.Waiting}
 	teams := map[string]bool{}
 	for name, mode := range m.Teams {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings/tidings/links"
 	"github.com/tidings/tidings/store"
 	"github.com/tidings/tidings/templates"
 )
@@ -51,7 +52,7 @@ func newRunWorld(t *testing.T) *runWorld {
 		t.Fatal(err)
 	}
 	w := &runWorld{st: st}
-	w.r = &Runner{Store: st, Renderer: rd, Links: Links{Secret: []byte("0123456789abcdef0123456789abcdef"), Domain: "example.com"},
+	w.r = &Runner{Store: st, Renderer: rd, Links: links.Signer{Domain: "example.com"},
 		Queue: func(tx *store.Tx, o Outgoing) (uint64, error) {
 			m := &store.OutMail{MessageID: o.Key, Kind: "digest", Member: o.Digest.Member.Address, Queued: o.Digest.Due}
 			if err := tx.Enqueue(m, o.Text); err != nil {
@@ -169,5 +170,49 @@ func TestClaim(t *testing.T) {
 	}
 	if after := w.state(t, "ana@example.com"); after.Cursor != before.Cursor || !after.LastDue.Equal(before.LastDue) {
 		t.Errorf("preview changed the state: %+v -> %+v", before, after)
+	}
+}
+
+// TestClaimAfterRotation: the runner reads the instance secrets in each
+// claim, so a rotation while serving counts from the next digest, and the
+// previous digest's reply address still checks within the grace.
+func TestClaimAfterRotation(t *testing.T) {
+	w := newRunWorld(t)
+	ctx := context.Background()
+	mon := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	w.post(t, "bo@example.com", "First notes.", mon.Add(-time.Hour))
+	if err := w.r.Claim(ctx, Slot{Member: "ana@example.com", Due: mon}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.Update(ctx, func(tx *store.Tx) error { return tx.RotateSecret(mon, 24*time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	w.post(t, "bo@example.com", "More notes.", mon.Add(time.Hour))
+	if err := w.r.Claim(ctx, Slot{Member: "ana@example.com", Due: mon.Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.queued) != 2 {
+		t.Fatalf("queued %d digests, want 2", len(w.queued))
+	}
+	before, after := w.queued[0].Digest.ReplyTo, w.queued[1].Digest.ReplyTo
+	if before == "" || before == after {
+		t.Fatalf("reply address before the rotation %q, after %q: want two different ones", before, after)
+	}
+	var signer links.Signer
+	err := w.st.View(func(tx *store.Tx) error {
+		var err error
+		signer, err = links.FromTx(tx, mon.Add(time.Hour), "example.com", "")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := store.Team{Name: "eng", Address: "eng@example.com"}
+	if want := signer.DigestAddress(eng, "ana@example.com"); after != want {
+		t.Errorf("reply address after the rotation %q, want %q (the new secret's)", after, want)
+	}
+	_, tok, _ := links.SplitAddress(before)
+	if _, ok := signer.CheckToken(eng, "ana@example.com", tok); !ok {
+		t.Errorf("the earlier digest's reply address %q is refused within the grace", before)
 	}
 }

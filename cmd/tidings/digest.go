@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidings/tidings/config"
 	"github.com/tidings/tidings/digest"
+	"github.com/tidings/tidings/links"
 	"github.com/tidings/tidings/mailout"
 	"github.com/tidings/tidings/store"
 	"github.com/tidings/tidings/templates"
@@ -36,20 +37,22 @@ func newRenderer(cfg *config.Config) (*templates.Renderer, error) {
 	return r, nil
 }
 
-// instanceLinks reads the instance secret, making it on first use, and
-// returns the links digests carry. It writes when the secret is new, so
-// every process that shows reply addresses shows the same ones.
-func instanceLinks(ctx context.Context, st *store.Store, cfg *config.Config) (digest.Links, error) {
-	var secret []byte
+// instanceLinks makes the instance secret if there is none yet, and
+// returns the digest runner's Signer: the domain and base URL, without a
+// secret, so that the runner reads the current secrets in each digest's
+// transaction and a 'secret rotate' counts from the next digest without a
+// restart. The secret is made here, in a write transaction, so that every
+// process that shows reply addresses shows the same ones, and a preview
+// (a read-only transaction) finds it.
+func instanceLinks(ctx context.Context, st *store.Store, cfg *config.Config) (links.Signer, error) {
 	err := st.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		secret, err = tx.Secret()
+		_, err := tx.Secret()
 		return err
 	})
 	if err != nil {
-		return digest.Links{}, fmt.Errorf("read the instance secret: %w", err)
+		return links.Signer{}, fmt.Errorf("read the instance secret: %w", err)
 	}
-	return digest.Links{Secret: secret, Domain: cfg.Domain, BaseURL: cfg.HTTP.BaseURL}, nil
+	return links.Signer{Domain: cfg.Domain, BaseURL: cfg.HTTP.BaseURL}, nil
 }
 
 // newRunner builds the digest runner over st. queued is called after a
@@ -59,14 +62,14 @@ func newRunner(ctx context.Context, st *store.Store, cfg *config.Config, log *sl
 	if err != nil {
 		return nil, err
 	}
-	links, err := instanceLinks(ctx, st, cfg)
+	signer, err := instanceLinks(ctx, st, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return &digest.Runner{
 		Store:    st,
 		Renderer: r,
-		Links:    links,
+		Links:    signer,
 		Defaults: digestDefaults(cfg),
 		Queue:    queueDigest(cfg.Domain),
 		Queued:   queued,
