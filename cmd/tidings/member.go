@@ -103,7 +103,11 @@ func describeMember(m store.Member) string {
 	if m.Name != "" {
 		name = " (" + m.Name + ")"
 	}
-	return fmt.Sprintf("%s%s: %s, %s %s, teams %s", m.Address, name, m.Zone, m.Start, m.Days, teamModes(m))
+	aliases := ""
+	if len(m.Aliases) > 0 {
+		aliases = ", aliases " + strings.Join(m.Aliases, ", ")
+	}
+	return fmt.Sprintf("%s%s: %s, %s %s, teams %s%s", m.Address, name, m.Zone, m.Start, m.Days, teamModes(m), aliases)
 }
 
 // teamModes lists a member's teams as "eng=digest, ops=immediate".

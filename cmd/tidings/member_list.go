@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/tidings/tidings/store"
@@ -12,7 +13,7 @@ func memberListCommand() *command {
 	return &command{
 		name:     "member list",
 		synopsis: "[--team NAME] [--json]",
-		summary:  "list members; --json: [{address, name, tz, start, days, teams: {team: mode}}]",
+		summary:  "list members; --json: [{address, name, tz, start, days, teams: {team: mode}, aliases: [address] (when any)}]",
 		where:    inStore,
 		setup: func(fs *flag.FlagSet) runFunc {
 			team := fs.String("team", "", "only members of team `NAME`")
@@ -35,6 +36,9 @@ type memberJSON struct {
 	Start   string            `json:"start"`
 	Days    string            `json:"days"`
 	Teams   map[string]string `json:"teams"` // team name -> digest | immediate | off
+	// Aliases are the member's other addresses, sorted; left out when
+	// there are none.
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 func memberList(e *env, team string, asJSON bool) error {
@@ -63,7 +67,8 @@ func memberList(e *env, team string, asJSON bool) error {
 			for t, mode := range m.Teams {
 				teams[t] = mode
 			}
-			out = append(out, memberJSON{Address: m.Address, Name: m.Name, TZ: m.Zone, Start: m.Start, Days: m.Days, Teams: teams})
+			out = append(out, memberJSON{Address: m.Address, Name: m.Name, TZ: m.Zone, Start: m.Start, Days: m.Days, Teams: teams,
+				Aliases: m.Aliases})
 		}
 		return e.writeJSON(out)
 	}
@@ -72,13 +77,17 @@ func memberList(e *env, team string, asJSON bool) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tNAME\tZONE\tSTART\tDAYS\tTEAMS")
+	fmt.Fprintln(tw, "ADDRESS\tNAME\tZONE\tSTART\tDAYS\tTEAMS\tALIASES")
 	for _, m := range members {
 		name := m.Name
 		if name == "" {
 			name = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Address, name, m.Zone, m.Start, m.Days, teamModes(m))
+		aliases := strings.Join(m.Aliases, ", ")
+		if aliases == "" {
+			aliases = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Address, name, m.Zone, m.Start, m.Days, teamModes(m), aliases)
 	}
 	return tw.Flush()
 }
