@@ -17,5 +17,6 @@ func commandTable() []*command {
 		inspectCommand(),
 		importCommand(),
 		backupCommand(),
+		secretRotateCommand(),
 	}
 }
