@@ -25,6 +25,8 @@ fuzz:
 	$(GO) test ./digest -run '^$$' -fuzz '^FuzzNewText$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./templates -run '^$$' -fuzz '^FuzzMarkdown$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./templates -run '^$$' -fuzz '^FuzzWrapText$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./links -run '^$$' -fuzz '^FuzzCheckToken$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./links -run '^$$' -fuzz '^FuzzSplitAddress$$' -fuzztime $(FUZZTIME)
 
 bench:
 	bash bench/run.sh
