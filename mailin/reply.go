@@ -1,0 +1,595 @@
+package mailin
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Split is a message's text divided into what its author wrote now, what
+// they quoted, and their signature. Each part is a piece of the text as it
+// came (line endings made LF), trimmed; the zero value is an empty text.
+type Split struct {
+	// New is what the author wrote now. In an inline reply it keeps the
+	// quoted lines the new lines answer (they are the context a reader
+	// needs); only what follows the last new line is moved out. "" when
+	// nothing new remains (the whole mail is a quote or a signature).
+	New string
+	// Quoted is the quoted message below (or between) the author's text
+	// and signature: from its attribution line ("On … wrote:", Outlook's
+	// header block, "-----Original Message-----") to its end.
+	Quoted string
+	// Signature is the author's signature: from its "-- " line (or a
+	// phone's "Sent from my iPhone", a "-Name" sign-off) on.
+	Signature string
+}
+
+// Lines longer than this are never an attribution, a header or a
+// signature line: no pattern runs on them, which keeps hostile input
+// (a 700 KB line of '>') linear.
+const maxPatternLine = 1000
+
+// Labels of the lines after the new text.
+const (
+	labNew byte = iota
+	labQuote
+	labSig
+)
+
+type replyLine struct {
+	start, end int // byte offsets of the line in replyText.s, without its "\n"
+	blank      bool
+	quoted     bool // begins with '>' after indentation
+}
+
+// replyText is a text cut into lines, with what every rule asks of a line
+// worked out once.
+type replyText struct {
+	s     string
+	lines []replyLine
+	// firstContent is the first line neither blank nor quoted (len(lines)
+	// when there is none): a sign-off needs something above it to sign.
+	firstContent int
+}
+
+func newReplyText(s string) *replyText {
+	t := &replyText{s: s}
+	t.lines = make([]replyLine, 0, strings.Count(s, "\n")+1)
+	for start := 0; ; {
+		end := strings.IndexByte(s[start:], '\n')
+		if end < 0 {
+			end = len(s)
+		} else {
+			end += start
+		}
+		l := replyLine{start: start, end: end}
+		body := strings.TrimLeft(s[start:end], " \t")
+		l.blank = strings.TrimSpace(body) == ""
+		l.quoted = strings.HasPrefix(body, ">")
+		t.lines = append(t.lines, l)
+		if end == len(s) {
+			break
+		}
+		start = end + 1
+	}
+	t.firstContent = len(t.lines)
+	for i, l := range t.lines {
+		if !l.blank && !l.quoted {
+			t.firstContent = i
+			break
+		}
+	}
+	return t
+}
+
+func (t *replyText) line(i int) string { return t.s[t.lines[i].start:t.lines[i].end] }
+
+// short returns line i when it is short enough for the patterns.
+func (t *replyText) short(i int) (string, bool) {
+	l := t.lines[i]
+	if l.end-l.start > maxPatternLine {
+		return "", false
+	}
+	return t.s[l.start:l.end], true
+}
+
+// content reports whether line i is written text: neither blank nor quoted.
+func (t *replyText) content(i int) bool {
+	return i >= 0 && i < len(t.lines) && !t.lines[i].blank && !t.lines[i].quoted
+}
+
+// SplitReply divides a message's text (LF or CRLF line endings) into new
+// text, quote and signature, the way mail clients write them: quotes
+// marked with '>' below an attribution line in the languages teams write
+// in, Outlook's header block and "-----Original Message-----" with the
+// unmarked original below them, signatures after "-- " and the lines
+// phones append, and quoted digests. Quotes that new lines follow stay in
+// New as their context. It never panics and takes time linear in the
+// text.
+func SplitReply(text string) Split {
+	if strings.Contains(text, "\r\n") {
+		text = strings.ReplaceAll(text, "\r\n", "\n")
+	}
+	t := newReplyText(text)
+	n := len(t.lines)
+	lab := make([]byte, n)
+	cut := t.hardCut()
+	for i := cut; i < n; i++ {
+		lab[i] = labQuote
+	}
+	// Walk up from the cut over what no reader needs: blank lines, quoted
+	// blocks with their attribution, signatures. The first written line
+	// met ends the new text.
+	tail := cut
+	i := cut - 1
+	for {
+		for i >= 0 && t.lines[i].blank {
+			i--
+		}
+		if i < 0 {
+			tail = 0
+			break
+		}
+		if t.lines[i].quoted {
+			j := i
+			for j >= 0 && (t.lines[j].quoted || t.lines[j].blank) {
+				j--
+			}
+			top := j + 1
+			if j >= 0 {
+				if a := t.attributionEndingAt(j); a >= 0 {
+					top, j = a, a-1
+				}
+			}
+			for k := top; k <= i; k++ {
+				lab[k] = labQuote
+			}
+			tail, i = top, j
+			continue
+		}
+		m := t.signatureStart(i)
+		if m < 0 {
+			break
+		}
+		for k := m; k <= i; k++ {
+			lab[k] = labSig
+		}
+		tail, i = m, m-1
+	}
+
+	var sp Split
+	if tail > 0 {
+		sp.New = strings.TrimSpace(text[:t.lines[tail-1].end])
+	}
+	sp.Quoted, sp.Signature = t.tailParts(lab, tail)
+	return sp
+}
+
+// tailParts divides the lines from tail on into the quote and the
+// signature, each one piece of the text: a signature right below the new
+// text is the author's and the quote is all below it; otherwise the quote
+// runs to its last quoted line and a signature below it is the author's.
+func (t *replyText) tailParts(lab []byte, tail int) (quoted, sig string) {
+	n := len(t.lines)
+	first := -1
+	for k := tail; k < n; k++ {
+		if !t.lines[k].blank {
+			first = k
+			break
+		}
+	}
+	if first < 0 {
+		return "", ""
+	}
+	span := func(a, b int) string { // lines a..b inclusive
+		if a > b {
+			return ""
+		}
+		return strings.TrimSpace(t.s[t.lines[a].start:t.lines[b].end])
+	}
+	if lab[first] == labSig {
+		q := -1
+		for k := first; k < n; k++ {
+			if lab[k] == labQuote && !t.lines[k].blank {
+				q = k
+				break
+			}
+		}
+		if q < 0 {
+			return "", span(first, n-1)
+		}
+		return span(q, n-1), span(first, q-1)
+	}
+	lastQ := first
+	for k := first; k < n; k++ {
+		if lab[k] == labQuote && !t.lines[k].blank {
+			lastQ = k
+		}
+	}
+	s := -1
+	for k := lastQ + 1; k < n; k++ {
+		if lab[k] == labSig && !t.lines[k].blank {
+			s = k
+			break
+		}
+	}
+	if s < 0 {
+		return span(first, n-1), ""
+	}
+	return span(first, s-1), span(s, n-1)
+}
+
+// signatureStart returns where the signature ends the unquoted lines
+// above and including line i, or -1 when they hold none. A "-- " line or
+// a phone's line starts a signature anywhere; a rule of underscores (the
+// footer of a mailing list) and a short sign-off ("-Ana", "-- Tim") only
+// after a blank line, and a sign-off only when nothing but a few short
+// lines and further signatures follow it. The topmost one wins:
+// everything below it is signature.
+func (t *replyText) signatureStart(i int) int {
+	r := i
+	for r > 0 && !t.lines[r-1].quoted {
+		r--
+	}
+	qual := make([]bool, i-r+1)
+	best := -1
+	for k := i; k >= r; k-- {
+		if t.lines[k].blank {
+			continue
+		}
+		line, ok := t.short(k)
+		if !ok {
+			continue
+		}
+		prevBlank := k == 0 || t.lines[k-1].blank || t.lines[k-1].quoted
+		ok = false
+		switch {
+		case isSigDelimiter(line) || isMobileSignature(line):
+			ok = true
+		case isUnderscoreRule(line):
+			ok = prevBlank
+		case prevBlank && t.firstContent < k && isSignOff(line):
+			p := k + 1
+			for c := 0; c < 3 && p <= i && t.signOffContinues(p); c++ {
+				p++
+			}
+			for p <= i && t.lines[p].blank {
+				p++
+			}
+			ok = p > i || qual[p-r]
+		}
+		if ok {
+			qual[k-r] = true
+			best = k
+		}
+	}
+	return best
+}
+
+// signOffContinues reports whether line p may follow a sign-off as part
+// of it (a title, a company): short and not a list item.
+func (t *replyText) signOffContinues(p int) bool {
+	if t.lines[p].blank || t.lines[p].quoted {
+		return false
+	}
+	l := t.lines[p]
+	if l.end-l.start > 240 {
+		return false
+	}
+	s := strings.TrimSpace(t.s[l.start:l.end])
+	if utf8.RuneCountInString(s) > 60 {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return !strings.ContainsRune("-*•+–—", r) && !unicode.IsDigit(r)
+}
+
+// isSigDelimiter reports the signature separator "-- " (RFC 3676 §4.3),
+// also without its space, as many clients and editors leave it.
+func isSigDelimiter(line string) bool {
+	return strings.TrimSpace(line) == "--"
+}
+
+// isUnderscoreRule reports a line of underscores only, as mailing lists
+// put above their footer and Outlook above its header block.
+func isUnderscoreRule(line string) bool {
+	s := strings.TrimSpace(line)
+	return len(s) >= 4 && strings.Trim(s, "_") == ""
+}
+
+// isSignOff reports a short sign-off line: "-Ana", "-Abhishek Kona",
+// "-- Tim", "— Bo": a dash, then up to four words of a name.
+func isSignOff(line string) bool {
+	var rest string
+	switch {
+	case strings.HasPrefix(line, "--"):
+		rest = strings.TrimLeft(line[2:], " ")
+	case strings.HasPrefix(line, "-"):
+		rest = line[1:] // "-Name": the dash touches the name
+	case strings.HasPrefix(line, "—"), strings.HasPrefix(line, "–"):
+		_, size := utf8.DecodeRuneInString(line)
+		rest = strings.TrimLeft(line[size:], " ")
+	default:
+		return false
+	}
+	rest = strings.TrimSpace(rest)
+	r, _ := utf8.DecodeRuneInString(rest)
+	if !unicode.IsLetter(r) || utf8.RuneCountInString(rest) > 40 || len(strings.Fields(rest)) > 4 {
+		return false
+	}
+	return !strings.ContainsAny(rest, ",;:!?()[]<>=/\\\"")
+}
+
+// hardCut returns the first line of an unmarked quote, after which
+// nothing is the author's: Outlook's "-----Original Message-----" or its
+// header block (with the rule above it), an attribution line that no '>'
+// quote follows (clients that quote by indentation, converted HTML), or
+// our own digest pasted in. len(t.lines) when there is none.
+func (t *replyText) hardCut() int {
+	n := len(t.lines)
+	for i := 0; i < n; i++ {
+		if !t.content(i) {
+			continue
+		}
+		line, ok := t.short(i)
+		if !ok {
+			continue
+		}
+		if isOriginalMessage(line) {
+			return i
+		}
+		if (i == 0 || !t.content(i-1) || isReplyRule(t.line(i-1))) && t.headerBlockAt(i) {
+			return t.ruleAbove(i)
+		}
+		if end, ok := t.attributionStartingAt(i); ok {
+			next := end + 1
+			for next < n && t.lines[next].blank {
+				next++
+			}
+			if next >= n || !t.lines[next].quoted {
+				return i
+			}
+		}
+		if t.digestTitleAt(i) {
+			return i
+		}
+		if quotedDigestLinks.MatchString(line) {
+			return t.digestStart(i)
+		}
+	}
+	return n
+}
+
+// ruleAbove extends a header block at i up to the rule Outlook draws above
+// it, across up to two blank lines.
+func (t *replyText) ruleAbove(i int) int {
+	for k, blanks := i-1, 0; k >= 0 && blanks <= 2; k-- {
+		if t.lines[k].blank {
+			blanks++
+			continue
+		}
+		if l, ok := t.short(k); ok && isReplyRule(l) && !t.lines[k].quoted {
+			return k
+		}
+		break
+	}
+	return i
+}
+
+// isReplyRule reports a line that is only a rule of underscores or dashes.
+func isReplyRule(line string) bool {
+	s := strings.TrimSpace(line)
+	if len(s) < 5 || len(s) > maxPatternLine {
+		return false
+	}
+	return strings.Trim(s, "_") == "" || strings.Trim(s, "-") == ""
+}
+
+// headerBlockAt reports a quoted message's header block starting at line
+// i, as Outlook writes it in any of its languages: at least three header
+// lines with a From among them, or From and a date; a wrapped recipient
+// list may continue a line.
+func (t *replyText) headerBlockAt(i int) bool {
+	count, from, date, wrapped := 0, false, false, 0
+	for k := i; k < len(t.lines) && k < i+12; k++ {
+		if t.lines[k].blank || t.lines[k].quoted {
+			break
+		}
+		line, ok := t.short(k)
+		if !ok {
+			break
+		}
+		kind, ok := quoteHeaderKey(line)
+		if !ok {
+			if k == i || wrapped == 2 {
+				break
+			}
+			wrapped++
+			continue
+		}
+		count++
+		switch kind {
+		case qhFrom:
+			from = true
+		case qhDate:
+			date = true
+		}
+	}
+	return from && (count >= 3 || count == 2 && date)
+}
+
+// headerGroupAbove returns the first line of header lines (From:, Sent:,
+// Subject: …) that end at line j right above a quote, or -1.
+func (t *replyText) headerGroupAbove(j int) int {
+	top, count, from := -1, 0, false
+	for k := j; k >= 0 && k > j-12; k-- {
+		if !t.content(k) {
+			break
+		}
+		line, ok := t.short(k)
+		if !ok {
+			break
+		}
+		kind, ok := quoteHeaderKey(line)
+		if !ok {
+			break
+		}
+		count++
+		from = from || kind == qhFrom
+		top = k
+	}
+	if top < 0 || !from || count < 2 {
+		return -1
+	}
+	return t.ruleAbove(top)
+}
+
+// attributionEndingAt returns the first line of the attribution (or
+// header lines) that ends at line j, right above a quote, or -1. A long
+// attribution may be folded over up to three lines, as Gmail does.
+func (t *replyText) attributionEndingAt(j int) int {
+	a := -1
+	switch {
+	case t.attributionSpan(j, j, false):
+		a = j
+	case t.joinable(j-1) && t.attributionSpan(j-1, j, false):
+		a = j - 1
+	case t.joinable(j-2) && t.joinable(j-1) && t.attributionSpan(j-2, j, false):
+		a = j - 2
+	case t.softAttribution(j):
+		a = j
+	default:
+		return t.headerGroupAbove(j)
+	}
+	// Chinese and Japanese forms name the sender first; a long address
+	// folds onto a line of its own above the rest.
+	if t.joinable(a-1) && strings.Contains(t.line(a-1), "@") && t.lines[a-1].end-t.lines[a-1].start <= 160 {
+		joined := t.joined(a-1, j)
+		if anchoredAttribution.MatchString(joined) || softAttribution.MatchString(joined) {
+			a--
+		}
+	}
+	return a
+}
+
+// attributionStartingAt reports an attribution with a date in it that
+// starts at line i, over up to three lines, and where it ends. A fold is
+// only taken when its last line alone is no attribution (that line's own
+// turn comes).
+func (t *replyText) attributionStartingAt(i int) (int, bool) {
+	if t.attributionSpan(i, i, true) {
+		return i, true
+	}
+	if !t.joinable(i) {
+		return 0, false
+	}
+	for end := i + 1; end <= i+2 && end < len(t.lines); end++ {
+		if !t.content(end) || t.attributionSpan(end, end, false) {
+			return 0, false
+		}
+		if t.attributionSpan(i, end, true) {
+			return end, true
+		}
+		if !t.joinable(end) {
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// joinable reports whether line k may be the first part of a folded
+// attribution: written, short, and not the end of a sentence.
+func (t *replyText) joinable(k int) bool {
+	if !t.content(k) {
+		return false
+	}
+	l := t.lines[k]
+	if l.end-l.start > 300 {
+		return false
+	}
+	s := strings.TrimRight(t.s[l.start:l.end], " \t")
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return !strings.ContainsRune(".!?。！？:：", r)
+}
+
+// joined returns lines a..b joined by single spaces.
+func (t *replyText) joined(a, b int) string {
+	var sb strings.Builder
+	for k := a; k <= b; k++ {
+		if k > a {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(strings.TrimSpace(t.line(k)))
+	}
+	return sb.String()
+}
+
+// attributionSpan reports whether lines a..b together are an attribution
+// line; needDate asks for a digit in it as well (a date or time), which
+// every client writes and a sentence that happens to match rarely has.
+func (t *replyText) attributionSpan(a, b int, needDate bool) bool {
+	if a < 0 || b >= len(t.lines) {
+		return false
+	}
+	for k := a; k <= b; k++ {
+		if !t.content(k) || t.lines[k].end-t.lines[k].start > 400 {
+			return false
+		}
+	}
+	s := t.joined(a, b)
+	if needDate && !strings.ContainsAny(s, "0123456789") {
+		return false
+	}
+	return anchoredAttribution.MatchString(s)
+}
+
+func (t *replyText) softAttribution(j int) bool {
+	line, ok := t.short(j)
+	return ok && t.content(j) && softAttribution.MatchString(strings.TrimSpace(line))
+}
+
+// digestTitleAt reports our digest's first two lines pasted unquoted:
+// "tidings · Monday 30 November 2026", then "For Ana Lima: …".
+func (t *replyText) digestTitleAt(i int) bool {
+	line, _ := t.short(i)
+	if !quotedDigestTitle.MatchString(strings.TrimSpace(line)) {
+		return false
+	}
+	next := i + 1
+	for next < len(t.lines) && t.lines[next].blank {
+		next++
+	}
+	if !t.content(next) {
+		return false
+	}
+	l, ok := t.short(next)
+	return ok && strings.HasPrefix(strings.TrimSpace(l), "For ") && strings.Contains(l, ":")
+}
+
+// digestStart returns where the part of a digest that ends in the link
+// line at i begins: its section heading or its thread's "* " line.
+func (t *replyText) digestStart(i int) int {
+	start := i
+	for k := i - 1; k >= 0 && k > i-400; k-- {
+		l := t.lines[k]
+		if l.quoted {
+			break
+		}
+		if l.blank {
+			continue
+		}
+		raw := t.s[l.start:l.end]
+		s := strings.TrimSpace(raw)
+		switch {
+		case strings.HasPrefix(s, "== ") && strings.HasSuffix(s, " =="):
+			start = k
+		case strings.HasPrefix(s, "* "), strings.HasPrefix(s, "- "):
+			start = k
+		case strings.HasPrefix(raw, " ") || strings.HasPrefix(raw, "\t"):
+			// The indented body of a digest's thread.
+		default:
+			return start
+		}
+	}
+	return start
+}
