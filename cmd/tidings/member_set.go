@@ -15,7 +15,7 @@ func memberSetCommand() *command {
 	return &command{
 		name:           "member set",
 		synopsis:       "EMAIL [--team NAME] [--name N] [--tz ZONE] [--start HH:MM] [--days mon-fri] [--mode digest|immediate|off] [--alias ADDR]... [--remove-alias ADDR]...",
-		summary:        "change a member; --team with --mode changes that team's mode (and adds the team if new); --alias adds another address mail from which is theirs",
+		summary:        "change a member; --team with --mode changes that team's mode (and adds the team if new); --alias adds another address of theirs, --remove-alias takes one away",
 		where:          inStore,
 		changesMembers: true,
 		setup: func(fs *flag.FlagSet) runFunc {
