@@ -96,18 +96,25 @@ type Outbound struct {
 	Mode string `toml:"mode"`
 	// Relay is host:port of the relay; required for mode "smtp".
 	Relay string `toml:"relay"`
-	// TLS is "starttls" (default), "implicit" or "none".
+	// TLS is "starttls" (default: the relay must offer it), "implicit" or
+	// "none" (loopback only).
 	TLS string `toml:"tls"`
-	// Username and PasswordFile enable AUTH PLAIN; both or neither.
+	// Username and PasswordFile enable AUTH PLAIN; both or neither. The
+	// file holds the password (trailing newline ignored).
 	Username     string `toml:"username"`
 	PasswordFile string `toml:"password_file"`
 	// Lifetime is how long a message is retried before it is given up.
 	// Default 120h (5 days).
 	Lifetime time.Duration `toml:"lifetime"`
+	// MaxConnections caps the connections to the relay open at once, and
+	// so the mails sent at once. Default 4.
+	MaxConnections int `toml:"max_connections"`
 }
 
 // DKIM configures signing of outgoing mail. It is on when KeyFile is set.
 type DKIM struct {
+	// Domain is the signing domain (d=). Default: the top-level domain.
+	Domain string `toml:"domain"`
 	// Selector is the DNS selector. Default "tidings".
 	Selector string `toml:"selector"`
 	// KeyFile is a PEM private key (RSA or Ed25519).
@@ -229,7 +236,9 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Outbound.Mode, "dir")
 	setDefault(&c.Outbound.TLS, "starttls")
 	setDefault(&c.Outbound.Lifetime, 120*time.Hour)
+	setDefault(&c.Outbound.MaxConnections, 4)
 
+	setDefault(&c.DKIM.Domain, c.Domain)
 	setDefault(&c.DKIM.Selector, "tidings")
 
 	setDefault(&c.HTTP.Listen, "127.0.0.1:8080")
@@ -334,6 +343,9 @@ func (c *Config) validate() error {
 			bad("outbound.relay", `is required when mode is "smtp"`)
 		} else {
 			checkHostPort("outbound.relay", c.Outbound.Relay)
+			if c.Outbound.TLS == "none" && !isLoopback(c.Outbound.Relay) {
+				bad("outbound.tls", `"none" is allowed only for a loopback relay, not %q`, c.Outbound.Relay)
+			}
 		}
 	}
 	if (c.Outbound.Username == "") != (c.Outbound.PasswordFile == "") {
@@ -342,9 +354,15 @@ func (c *Config) validate() error {
 	if c.Outbound.Lifetime < time.Minute {
 		bad("outbound.lifetime", "%s is too short (at least 1m)", c.Outbound.Lifetime)
 	}
+	if c.Outbound.MaxConnections < 1 {
+		bad("outbound.max_connections", "must be at least 1")
+	}
 
-	if strings.ContainsAny(c.DKIM.Selector, " .\t") {
+	if strings.ContainsAny(c.DKIM.Selector, " .\t") || c.DKIM.Selector == "" {
 		bad("dkim.selector", "%q is not a DNS label", c.DKIM.Selector)
+	}
+	if strings.ContainsAny(c.DKIM.Domain, " @<>\t") || c.DKIM.Domain == "" {
+		bad("dkim.domain", "%q is not a domain name", c.DKIM.Domain)
 	}
 
 	checkHostPort("http.listen", c.HTTP.Listen)

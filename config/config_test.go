@@ -43,7 +43,10 @@ func TestDefaults(t *testing.T) {
 		{"http.base_url", c.HTTP.BaseURL, "http://127.0.0.1:8080"},
 		{"outbound.mode", c.Outbound.Mode, "dir"},
 		{"outbound.lifetime", c.Outbound.Lifetime, 120 * time.Hour},
+		{"outbound.tls", c.Outbound.TLS, "starttls"},
+		{"outbound.max_connections", c.Outbound.MaxConnections, 4},
 		{"dkim.selector", c.DKIM.Selector, "tidings"},
+		{"dkim.domain", c.DKIM.Domain, "localhost"},
 		{"digest.default_tz", c.Digest.DefaultTZ, "UTC"},
 		{"digest.default_start", c.Digest.DefaultStart, "09:00"},
 		{"digest.default_days", c.Digest.DefaultDays, "mon-fri"},
@@ -84,8 +87,11 @@ func TestLoadFull(t *testing.T) {
 	if c.IMAP[1].Mailbox != "INBOX" || c.IMAP[1].After != "move:Processed" || c.IMAP[1].TLS != "none" {
 		t.Errorf("imap[1] = %+v (mailbox should default to INBOX)", c.IMAP[1])
 	}
-	if c.Outbound.Mode != "smtp" || c.Outbound.Lifetime != 120*time.Hour {
+	if c.Outbound.Mode != "smtp" || c.Outbound.Lifetime != 120*time.Hour || c.Outbound.MaxConnections != 8 {
 		t.Errorf("outbound = %+v", c.Outbound)
+	}
+	if c.DKIM.Domain != "example.com" || c.DKIM.Selector != "tidings" {
+		t.Errorf("dkim = %+v (domain should default to the top-level domain)", c.DKIM)
 	}
 	if c.HTTP.BaseURL != "https://tidings.example.com" {
 		t.Errorf("base_url = %q", c.HTTP.BaseURL)
@@ -124,6 +130,11 @@ func TestLoadErrors(t *testing.T) {
 		{"duration too short", "[outbound]\nlifetime = \"1s\"\n", []string{"outbound.lifetime"}},
 		{"relay missing", "[outbound]\nmode = \"smtp\"\n", []string{"outbound.relay", "required"}},
 		{"bad mode", "[outbound]\nmode = \"pigeon\"\n", []string{"outbound.mode", "pigeon"}},
+		{"plain relay off loopback", "[outbound]\nmode = \"smtp\"\nrelay = \"smtp.example.com:25\"\ntls = \"none\"\n", []string{"outbound.tls", "loopback"}},
+		{"relay connections", "[outbound]\nmax_connections = -1\n", []string{"outbound.max_connections"}},
+		{"relay half auth", "[outbound]\nusername = \"u\"\n", []string{"outbound.username", "together"}},
+		{"dkim domain", "[dkim]\ndomain = \"a b\"\n", []string{"dkim.domain"}},
+		{"dkim selector", "[dkim]\nselector = \"a.b\"\n", []string{"dkim.selector"}},
 		{"plain imap off loopback", "[[imap]]\naddress = \"imap.example.com:143\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"p\"\nteam = \"eng\"\n", []string{"imap[0].tls", "loopback"}},
 		{"imap incomplete", "[[imap]]\naddress = \"127.0.0.1:143\"\n", []string{"imap[0].username", "imap[0].password_file", "imap[0].team"}},
 		{"imap after", "[[imap]]\naddress = \"127.0.0.1:143\"\nusername = \"u\"\npassword_file = \"p\"\nteam = \"eng\"\nafter = \"move:\"\n", []string{"imap[0].after"}},
