@@ -43,7 +43,7 @@ func (e *RcptError) Error() string {
 	for i, a := range addrs {
 		parts[i] = "<" + a + ">: " + answerOf(e.Refused[a])
 	}
-	return fmt.Sprintf("%d recipients refused: %s", len(addrs), strings.Join(parts, "; "))
+	return "refused: " + strings.Join(parts, "; ")
 }
 
 // PermanentError is a Transport's refusal that retrying cannot change (an
@@ -577,7 +577,11 @@ func (d *Deliverer) applyRcpts(m *store.OutMail, o outcome, now time.Time) {
 		rerr = nil
 	}
 	m.LastAnswer = "delivered"
-	if o.err != nil {
+	switch {
+	case rerr != nil && len(o.rcpts) == 1 && rerr.Refused[o.rcpts[0]] != nil:
+		// The one recipient's answer says it all.
+		m.LastAnswer = clip(answerOf(rerr.Refused[o.rcpts[0]]))
+	case o.err != nil:
 		m.LastAnswer = clip(answerOf(o.err))
 	}
 	over := !now.Before(d.deadline(*m))

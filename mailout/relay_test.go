@@ -522,7 +522,7 @@ func TestRelayRetries(t *testing.T) {
 		id := enqueue(t, st, "bo@example.com")
 		pass(t, d, clk, t0)
 		m, _ := outMail(t, st, id)
-		if m.State != store.OutFailed || !strings.Contains(m.LastAnswer, "550 5.1.1") || len(s.mails()) != 0 {
+		if m.State != store.OutFailed || !strings.HasPrefix(m.LastAnswer, "550 5.1.1") || len(s.mails()) != 0 {
 			t.Errorf("%+v", m)
 		}
 	})
