@@ -37,6 +37,9 @@ type command struct {
 	// inside serve, they make the digest scheduler look at its members
 	// again.
 	changesMembers bool
+	// queuesMail marks commands that put mail in the outbox (or make it
+	// due): run inside serve, they wake its deliverer.
+	queuesMail bool
 	// setup defines the command's flags on fs and returns the function
 	// that runs it once fs is parsed.
 	setup func(fs *flag.FlagSet) runFunc

@@ -16,6 +16,8 @@ func commandTable() []*command {
 		threadShowCommand(),
 		inspectCommand(),
 		importCommand(),
+		outboxListCommand(),
+		outboxRetryCommand(),
 		backupCommand(),
 		secretRotateCommand(),
 	}

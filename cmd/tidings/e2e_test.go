@@ -429,7 +429,8 @@ func TestServeErrors(t *testing.T) {
 	})
 	// Settings serve cannot honour stop it before it takes any mail.
 	for _, tt := range []struct{ name, toml, want string }{
-		{"relay delivery", "[outbound]\nmode = \"smtp\"\nrelay = \"127.0.0.1:587\"\n", `outbound.mode = "smtp": relay delivery is not available yet`},
+		{"relay password missing", "[outbound]\nmode = \"smtp\"\nrelay = \"127.0.0.1:587\"\nusername = \"u\"\npassword_file = \"no-such.pw\"\n", "outbound.password_file"},
+		{"dkim key missing", "[dkim]\nkey_file = \"no-such.pem\"\n", "dkim.key_file"},
 		{"missing templates", "[digest]\ntemplates = \"no-such-dir\"\n", "digest.templates"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -81,6 +81,9 @@ type controlHandler struct {
 	// changed, when set, is called after a command that changes members
 	// or teams (see command.changesMembers).
 	changed func()
+	// queued, when set, is called after a command that queues mail (see
+	// command.queuesMail).
+	queued func()
 }
 
 func (h *controlHandler) handle(ctx context.Context, req control.Request, out control.Streams) int {
@@ -107,6 +110,9 @@ func (h *controlHandler) handle(ctx context.Context, req control.Request, out co
 		// Even after a failure: part of a change may have been made, and
 		// a needless look costs one read of the members.
 		h.changed()
+	}
+	if inv.cmd.queuesMail && h.queued != nil {
+		h.queued()
 	}
 	return code
 }

@@ -79,11 +79,9 @@ func serve(e *env) error {
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	if cfg.Outbound.Mode != "dir" {
-		// Writing to the Maildir instead would look like mail sent to an
-		// operator who expects it at the relay.
-		return fmt.Errorf("serve: outbound.mode = %q: relay delivery is not available yet; use mode \"dir\" (the Maildir %s)",
-			cfg.Outbound.Mode, cfg.OutboxDir())
+	transport, err := outboundTransport(e, base)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
 	// Broken templates are refused before anything starts, not when the
 	// first digest falls due.
@@ -123,7 +121,8 @@ func serve(e *env) error {
 		closeStore()
 		return fmt.Errorf("serve: %w", err)
 	}
-	deliverer := &mailout.Deliverer{Store: st, Dir: cfg.OutboxDir(), Lifetime: cfg.Outbound.Lifetime, Logger: base}
+	deliverer := &mailout.Deliverer{Store: st, Dir: cfg.OutboxDir(), Transport: transport, Lifetime: cfg.Outbound.Lifetime,
+		Parallel: cfg.Outbound.MaxConnections, Logger: base}
 	runner := &digest.Runner{Store: st, Renderer: renderer, Links: links, Defaults: digestDefaults(cfg),
 		Queue: queueDigest(cfg.Domain), Queued: deliverer.Notify, Logger: base}
 	sched := &digest.Scheduler{Store: st, CatchUp: cfg.Digest.CatchUp, Defaults: digestDefaults(cfg),
@@ -136,7 +135,8 @@ func serve(e *env) error {
 
 	// The control socket is up before SMTP accepts, so that whoever sees the
 	// SMTP port answer can also run admin commands.
-	h := &controlHandler{cfg: cfg, st: st, pipe: pipe, log: base.With("component", "admin"), changed: sched.Notify}
+	h := &controlHandler{cfg: cfg, st: st, pipe: pipe, log: base.With("component", "admin"), changed: sched.Notify,
+		queued: deliverer.Notify}
 	ctl, err := control.Listen(cfg.SocketPath(), h.handle, &control.Options{Logger: base, Holder: "tidings serve"})
 	if err != nil {
 		closeStore()
