@@ -458,6 +458,38 @@ func TestRelayRetries(t *testing.T) {
 		}
 	})
 
+	t.Run("retried by hand after the lifetime", func(t *testing.T) {
+		t.Parallel()
+		s := newRelayServer(t, serverOpts{})
+		s.down()
+		d, clk, st := relayDeliverer(t, s)
+		d.Lifetime = 10 * time.Minute
+		id := enqueue(t, st, "ana@example.com")
+		for _, at := range []time.Duration{0, time.Minute, 3 * time.Minute, 7 * time.Minute, 10 * time.Minute} {
+			pass(t, d, clk, t0.Add(at))
+		}
+		// Requeued long after: a fresh lifetime, and the backoff starts
+		// again from a minute.
+		retried := t0.Add(24 * time.Hour)
+		if err := st.Update(context.Background(), func(tx *store.Tx) error {
+			_, err := tx.RetryOutMail(id, retried)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		pass(t, d, clk, retried)
+		m, _ := outMail(t, st, id)
+		if m.State != store.OutQueued || m.Attempts != 6 || !m.NextAttempt.Equal(retried.Add(time.Minute)) {
+			t.Fatalf("first attempt after the retry: %+v", m)
+		}
+		s.up()
+		pass(t, d, clk, retried.Add(time.Minute))
+		m, _ = outMail(t, st, id)
+		if m.State != store.OutSent || m.Attempts != 7 || len(s.mails()) != 1 {
+			t.Errorf("second attempt after the retry: %+v", m)
+		}
+	})
+
 	t.Run("recipients differ", func(t *testing.T) {
 		t.Parallel()
 		s := newRelayServer(t, serverOpts{})
