@@ -12,7 +12,11 @@ import (
 // htmlToText renders an HTML body as readable plain text: paragraphs and
 // line breaks kept, lists as "- " or "1. " items, blockquotes as "> "
 // lines (so quoted mail reads as quoted), links as "text (url)", images by
-// their alt text, and head, script and style left out. It runs on the
+// their alt text, and head, script and style left out. What mail clients
+// mark as quote or signature comes out so that SplitReply finds it: Yahoo's
+// quote as "> " lines, Outlook's reply header below its rule of
+// underscores, a signature (Gmail, Thunderbird, Outlook on the web, iOS)
+// below a "-- " line. It runs on the
 // tokenizer rather than a parsed tree, so any nesting depth costs nothing
 // extra and no input can make it recurse.
 func htmlToText(src []byte) string {
@@ -25,6 +29,9 @@ func htmlToText(src []byte) string {
 		switch tt {
 		case html.ErrorToken:
 			w.endLink()
+			if w.sigMarks {
+				return dropDoubleSigDelimiter(string(w.out))
+			}
 			return string(w.out)
 		case html.TextToken:
 			if w.skip > 0 || w.inHead {
@@ -61,6 +68,12 @@ type htmlWriter struct {
 	lists     []int // one per open list: -1 for <ul>, else the next <ol> number
 	cells     int   // cells begun in the current table row
 	tightPara bool  // inside an Outlook paragraph: no blank line around it
+
+	// divs counts open <div>s; quoteDivs holds the counts at which a div
+	// that quotes (Yahoo's) was opened, so that its end ends the quote.
+	divs      int
+	quoteDivs []int
+	sigMarks  bool // a "-- " line was written for a signature container
 
 	inLink    bool
 	linkHref  string
@@ -201,6 +214,9 @@ func (w *htmlWriter) start(z *html.Tokenizer, name string, hasAttr, selfClosing 
 		w.block(2)
 		if name == "pre" && !selfClosing {
 			w.pre++
+			if class, id := classAndID(z, hasAttr); isSignatureContainer(class, id) {
+				w.sigDelimiter()
+			}
 		}
 	case "blockquote":
 		w.block(1)
@@ -240,7 +256,15 @@ func (w *htmlWriter) start(z *html.Tokenizer, name string, hasAttr, selfClosing 
 			w.space = true
 		}
 		w.cells++
-	case "div", "section", "article", "header", "footer", "address", "center", "main", "nav", "aside",
+	case "div":
+		w.block(1)
+		class, id := classAndID(z, hasAttr)
+		if selfClosing {
+			break
+		}
+		w.divs++
+		w.container(class, id)
+	case "section", "article", "header", "footer", "address", "center", "main", "nav", "aside",
 		"form", "fieldset", "dt", "dd", "figcaption", "caption", "tbody", "thead", "tfoot", "body", "html":
 		w.block(1)
 	case "img":
@@ -295,7 +319,18 @@ func (w *htmlWriter) end(name string) {
 			w.lists = w.lists[:len(w.lists)-1]
 		}
 		w.block(1)
-	case "li", "tr", "div", "section", "article", "header", "footer", "address", "center", "main", "nav", "aside",
+	case "div":
+		w.block(1)
+		if n := len(w.quoteDivs); n > 0 && w.quoteDivs[n-1] == w.divs {
+			w.quoteDivs = w.quoteDivs[:n-1]
+			if w.quote > 0 {
+				w.quote--
+			}
+		}
+		if w.divs > 0 {
+			w.divs--
+		}
+	case "li", "tr", "section", "article", "header", "footer", "address", "center", "main", "nav", "aside",
 		"form", "fieldset", "dt", "dd", "figcaption", "caption":
 		w.block(1)
 	case "td", "th":
@@ -359,4 +394,89 @@ func sameLink(text, href string) bool {
 	}
 	t, h := norm(text), norm(href)
 	return t == h || strings.Contains(t, h)
+}
+
+// classAndID reads a start tag's class and id attributes.
+func classAndID(z *html.Tokenizer, hasAttr bool) (class, id string) {
+	for hasAttr {
+		var k, v []byte
+		k, v, hasAttr = z.TagAttr()
+		switch string(k) {
+		case "class":
+			class = string(v)
+		case "id":
+			id = string(v)
+		}
+	}
+	return class, id
+}
+
+// outlookRule is the rule Outlook writes above the header block of the
+// message a reply quotes, in its plain text.
+const outlookRule = "________________________________"
+
+// container writes what a mail client's container stands for: a
+// signature gets a "-- " line before it, Yahoo's quote is quoted, and
+// Outlook's reply header gets the rule that Outlook's plain text has.
+func (w *htmlWriter) container(class, id string) {
+	switch {
+	case isSignatureContainer(class, id):
+		w.sigDelimiter()
+	case hasClass(class, "yahoo_quoted"):
+		w.quote++
+		w.quoteDivs = append(w.quoteDivs, w.divs)
+	case id == "divRplyFwdMsg":
+		w.block(2)
+		w.raw(outlookRule)
+		w.block(1)
+	}
+}
+
+// isSignatureContainer reports the element a client puts a signature in:
+// Gmail, Thunderbird, Outlook on the web and for phones, iOS Mail.
+func isSignatureContainer(class, id string) bool {
+	switch id {
+	case "Signature", "AppleMailSignature", "ms-outlook-mobile-signature":
+		return true
+	}
+	return hasClass(class, "gmail_signature") || hasClass(class, "moz-signature")
+}
+
+func hasClass(class, name string) bool {
+	for _, c := range strings.Fields(class) {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// sigDelimiter writes a "-- " line: what follows is a signature.
+func (w *htmlWriter) sigDelimiter() {
+	w.block(1)
+	// Gmail may have written one already (its gmail_signature_prefix).
+	last := w.out[bytes.LastIndexByte(w.out, '\n')+1:]
+	if strings.TrimSpace(strings.TrimLeft(string(last), "> ")) == "--" {
+		return
+	}
+	w.raw("--")
+	w.out = append(w.out, ' ')
+	w.block(1)
+	w.sigMarks = true
+}
+
+// dropDoubleSigDelimiter removes a "--" line right below the "-- " line
+// written for a signature container whose text has its own (Thunderbird
+// writes one into the signature).
+func dropDoubleSigDelimiter(s string) string {
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	for i, l := range lines {
+		if i > 0 && strings.TrimRight(lines[i-1], " ") != "" && strings.HasSuffix(lines[i-1], "-- ") &&
+			strings.TrimRight(l, " ") == strings.TrimRight(lines[i-1], " ") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }

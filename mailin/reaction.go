@@ -21,19 +21,19 @@ var DefaultReactionWords = []string{
 	// German
 	"danke", "danke schön", "dankeschön", "danke sehr", "vielen dank", "besten dank",
 	"alles klar", "einverstanden", "verstanden", "passt", "klingt gut", "geht klar", "super",
-	"prima", "top", "gut", "sehr gut", "okay",
+	"prima", "top", "gut", "sehr gut",
 	// French
-	"merci", "merci beaucoup", "merci bien", "mille mercis", "d'accord", "d'acc", "ok",
+	"merci", "merci beaucoup", "merci bien", "mille mercis", "d'accord", "d'acc",
 	"parfait", "entendu", "bien reçu", "reçu", "ça marche", "génial", "très bien", "nickel",
 	// Spanish
 	"gracias", "muchas gracias", "mil gracias", "de acuerdo", "vale", "perfecto", "genial",
 	"entendido", "recibido", "muy bien",
 	// Portuguese
 	"obrigado", "obrigada", "muito obrigado", "muito obrigada", "valeu", "combinado",
-	"beleza", "perfeito", "de acordo", "certo", "entendido", "recebido", "ótimo",
+	"beleza", "perfeito", "de acordo", "certo", "recebido", "ótimo",
 	// Dutch
 	"bedankt", "dank je", "dank je wel", "dankjewel", "dank u", "dank u wel", "dankuwel",
-	"akkoord", "helder", "duidelijk", "klinkt goed", "begrepen", "oké", "prima", "top",
+	"akkoord", "helder", "duidelijk", "klinkt goed", "begrepen", "oké",
 	// Swedish
 	"tack", "tack så mycket", "tusen tack", "tackar", "okej", "toppen", "perfekt",
 	"uppfattat", "låter bra", "kanon",
@@ -44,7 +44,7 @@ var DefaultReactionWords = []string{
 	"了解しました", "承知しました", "承知いたしました", "かしこまりました", "いいね", "オッケー",
 	// Chinese
 	"谢谢", "谢谢你", "多谢", "感谢", "謝謝", "謝謝你", "多謝", "感謝", "好的", "好", "收到",
-	"了解", "明白", "同意", "没问题", "沒問題", "赞", "讚", "可以",
+	"明白", "同意", "没问题", "沒問題", "赞", "讚", "可以",
 }
 
 // Limits of a reaction: an acknowledgement is short.
@@ -174,7 +174,7 @@ func reactionTokens(s string) ([]reactionToken, bool) {
 			n := reactionWordLen(rest)
 			toks = append(toks, reactionToken{kind: reactTokWord, text: strings.ToLower(rest[:n])})
 			i += n
-		case unicode.IsSpace(r) || strings.ContainsRune("!.,…~;:-–—*_\"'“”„«»！。，、～·()（）「」『』", r):
+		case unicode.IsSpace(r) || strings.ContainsRune("!¡.,…~;:-–—*_\"'“”„«»！。，、～·()（）「」『』", r):
 			i += size
 		default:
 			return nil, false
@@ -204,6 +204,8 @@ func reactionEmoticonAt(s string) (reactionToken, int) {
 	}
 	return reactionToken{}, 0
 }
+
+func isRegionalIndicator(r rune) bool { return r >= 0x1F1E6 && r <= 0x1F1FF }
 
 // reactionContinues reports whether s starts with a letter or digit: "+1"
 // must not be the start of "+10" or "+1st".
@@ -270,7 +272,13 @@ func isEmojiPictograph(r rune) bool {
 // pictograph with its variation selector, skin tone, keycap mark, tag
 // characters (subdivision flags) and ZWJ-joined followers.
 func reactionEmojiCluster(s string) int {
-	_, n := utf8.DecodeRuneInString(s)
+	r, n := utf8.DecodeRuneInString(s)
+	if isRegionalIndicator(r) {
+		// A flag is a pair of them.
+		if r2, size := utf8.DecodeRuneInString(s[n:]); isRegionalIndicator(r2) {
+			n += size
+		}
+	}
 	for n < len(s) {
 		r, size := utf8.DecodeRuneInString(s[n:])
 		switch {

@@ -38,6 +38,7 @@ const (
 
 type replyLine struct {
 	start, end int // byte offsets of the line in replyText.s, without its "\n"
+	size       int // bytes without the white space around the line
 	blank      bool
 	quoted     bool // begins with '>' after indentation
 }
@@ -62,9 +63,12 @@ func newReplyText(s string) *replyText {
 		} else {
 			end += start
 		}
+		// Every test of a line ignores the white space around it, as
+		// trimming New does: splitting New again must not read it anew.
 		l := replyLine{start: start, end: end}
-		body := strings.TrimLeft(s[start:end], " \t")
-		l.blank = strings.TrimSpace(body) == ""
+		body := strings.TrimLeftFunc(s[start:end], unicode.IsSpace)
+		l.size = len(strings.TrimRightFunc(body, unicode.IsSpace))
+		l.blank = l.size == 0
 		l.quoted = strings.HasPrefix(body, ">")
 		t.lines = append(t.lines, l)
 		if end == len(s) {
@@ -87,7 +91,7 @@ func (t *replyText) line(i int) string { return t.s[t.lines[i].start:t.lines[i].
 // short returns line i when it is short enough for the patterns.
 func (t *replyText) short(i int) (string, bool) {
 	l := t.lines[i]
-	if l.end-l.start > maxPatternLine {
+	if l.size > maxPatternLine {
 		return "", false
 	}
 	return t.s[l.start:l.end], true
@@ -107,9 +111,7 @@ func (t *replyText) content(i int) bool {
 // New as their context. It never panics and takes time linear in the
 // text.
 func SplitReply(text string) Split {
-	if strings.Contains(text, "\r\n") {
-		text = strings.ReplaceAll(text, "\r\n", "\n")
-	}
+	text = lfOnly(text)
 	t := newReplyText(text)
 	n := len(t.lines)
 	lab := make([]byte, n)
@@ -163,6 +165,26 @@ func SplitReply(text string) Split {
 	}
 	sp.Quoted, sp.Signature = t.tailParts(lab, tail)
 	return sp
+}
+
+// lfOnly ends lines with LF alone: the CRs before each LF go, however
+// many ("\r\r\n" too, or a second split would find a CRLF left).
+func lfOnly(s string) string {
+	if !strings.Contains(s, "\r\n") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for {
+		i := strings.IndexByte(s, '\n')
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(strings.TrimRight(s[:i], "\r"))
+		b.WriteByte('\n')
+		s = s[i+1:]
+	}
 }
 
 // tailParts divides the lines from tail on into the quote and the
@@ -273,7 +295,7 @@ func (t *replyText) signOffContinues(p int) bool {
 		return false
 	}
 	l := t.lines[p]
-	if l.end-l.start > 240 {
+	if l.size > 240 {
 		return false
 	}
 	s := strings.TrimSpace(t.s[l.start:l.end])
@@ -335,7 +357,10 @@ func (t *replyText) hardCut() int {
 		if !ok {
 			continue
 		}
-		if isOriginalMessage(line) {
+		if strings.Contains(line, "--") && isOriginalMessage(strings.TrimSpace(line)) {
+			return i
+		}
+		if isOutlookRule(line) && t.labelsAfter(i) {
 			return i
 		}
 		if (i == 0 || !t.content(i-1) || isReplyRule(t.line(i-1))) && t.headerBlockAt(i) {
@@ -353,7 +378,7 @@ func (t *replyText) hardCut() int {
 		if t.digestTitleAt(i) {
 			return i
 		}
-		if quotedDigestLinks.MatchString(line) {
+		if strings.Contains(line, "Reply [") && quotedDigestLinks.MatchString(strings.TrimSpace(line)) {
 			return t.digestStart(i)
 		}
 	}
@@ -383,6 +408,33 @@ func isReplyRule(line string) bool {
 		return false
 	}
 	return strings.Trim(s, "_") == "" || strings.Trim(s, "-") == ""
+}
+
+// isOutlookRule reports the long rule of underscores Outlook writes above
+// the header block of a quoted message.
+func isOutlookRule(line string) bool {
+	s := strings.TrimSpace(line)
+	return len(s) >= 20 && strings.Trim(s, "_") == ""
+}
+
+// labelsAfter reports a header block in any language below the rule at
+// line i: its next three lines (after at most one blank line) all look
+// like "Label: value".
+func (t *replyText) labelsAfter(i int) bool {
+	k := i + 1
+	if k < len(t.lines) && t.lines[k].blank {
+		k++
+	}
+	for n := 0; n < 3; n, k = n+1, k+1 {
+		if !t.content(k) {
+			return false
+		}
+		line, ok := t.short(k)
+		if !ok || !headerLabel.MatchString(strings.TrimSpace(line)) {
+			return false
+		}
+	}
+	return true
 }
 
 // headerBlockAt reports a quoted message's header block starting at line
@@ -463,7 +515,7 @@ func (t *replyText) attributionEndingAt(j int) int {
 	}
 	// Chinese and Japanese forms name the sender first; a long address
 	// folds onto a line of its own above the rest.
-	if t.joinable(a-1) && strings.Contains(t.line(a-1), "@") && t.lines[a-1].end-t.lines[a-1].start <= 160 {
+	if t.joinable(a-1) && strings.Contains(t.line(a-1), "@") && t.lines[a-1].size <= 160 {
 		joined := t.joined(a-1, j)
 		if anchoredAttribution.MatchString(joined) || softAttribution.MatchString(joined) {
 			a--
@@ -504,10 +556,10 @@ func (t *replyText) joinable(k int) bool {
 		return false
 	}
 	l := t.lines[k]
-	if l.end-l.start > 300 {
+	if l.size > 300 {
 		return false
 	}
-	s := strings.TrimRight(t.s[l.start:l.end], " \t")
+	s := strings.TrimRightFunc(t.s[l.start:l.end], unicode.IsSpace)
 	r, _ := utf8.DecodeLastRuneInString(s)
 	return !strings.ContainsRune(".!?。！？:：", r)
 }
@@ -532,27 +584,37 @@ func (t *replyText) attributionSpan(a, b int, needDate bool) bool {
 		return false
 	}
 	for k := a; k <= b; k++ {
-		if !t.content(k) || t.lines[k].end-t.lines[k].start > 400 {
+		if !t.content(k) || t.lines[k].size > 400 {
 			return false
 		}
+	}
+	if !endsWithColon(t.line(b)) {
+		return false // what every attribution ends with; spares the pattern most lines
 	}
 	s := t.joined(a, b)
 	if needDate && !strings.ContainsAny(s, "0123456789") {
 		return false
 	}
-	return anchoredAttribution.MatchString(s)
+	return hasAttributionWord(s) && anchoredAttribution.MatchString(s)
 }
 
 func (t *replyText) softAttribution(j int) bool {
 	line, ok := t.short(j)
-	return ok && t.content(j) && softAttribution.MatchString(strings.TrimSpace(line))
+	return ok && t.content(j) && endsWithColon(line) && softAttribution.MatchString(strings.TrimSpace(line))
+}
+
+// endsWithColon reports whether line ends with a colon, ASCII or
+// full-width, before any white space.
+func endsWithColon(line string) bool {
+	s := strings.TrimRightFunc(line, func(r rune) bool { return unicode.IsSpace(r) })
+	return strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")
 }
 
 // digestTitleAt reports our digest's first two lines pasted unquoted:
 // "tidings · Monday 30 November 2026", then "For Ana Lima: …".
 func (t *replyText) digestTitleAt(i int) bool {
 	line, _ := t.short(i)
-	if !quotedDigestTitle.MatchString(strings.TrimSpace(line)) {
+	if !strings.Contains(line, " · ") || !quotedDigestTitle.MatchString(strings.TrimSpace(line)) {
 		return false
 	}
 	next := i + 1

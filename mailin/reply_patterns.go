@@ -20,8 +20,8 @@ const replyWS = `[\s\x{a0}\x{202f}]`
 // wrote:" and its equivalents (Gmail, Apple Mail, Thunderbird, K-9, iOS).
 var anchoredAttribution = regexp.MustCompile(`(?i)^(?:` +
 	`on\b.{4,}\bwrote|` + // English
-	`.{1,200}\bwrote` + replyWS + `+on\b.*|` + // Thunderbird: "Ana wrote on 27/11/2026 09:00:"
-	`am\b.{4,}\bschrieb\b.*|` + // German
+	`.+\bwrote` + replyWS + `+on\b.*|` + // Thunderbird: "Ana wrote on 27/11/2026 09:00:"
+	`am\b.{4,}\b(?:schrieb\b.*|geschrieben)|` + // German (Yahoo: "… hat Ana Folgendes geschrieben:")
 	`le\b.{4,}\ba` + replyWS + `+écrit|` + // French
 	`el\b.{4,}\bescribió|` + // Spanish
 	`em\b.{4,}\bescreveu|` + // Portuguese
@@ -35,6 +35,23 @@ var anchoredAttribution = regexp.MustCompile(`(?i)^(?:` +
 	`.*님이` + replyWS + `*작성|` + // Korean
 	`.*\b(?:пишет|написал|написала|написал\(а\))` + // Russian
 	`)` + replyWS + `*[:：]` + replyWS + `*$`)
+
+// attributionWords are the words (or characters) of which every
+// attribution has one, lower case: a cheap test before the pattern.
+var attributionWords = []string{
+	"wrote", "schrieb", "écrit", "escribió", "escreveu", "schreef", "geschreven", "skrev", "scritto",
+	"年", "のメール", "さん", "写道", "寫道", "님이", "пиш", "напис",
+}
+
+func hasAttributionWord(s string) bool {
+	s = strings.ToLower(s)
+	for _, w := range attributionWords {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // softAttribution matches the shorter lines some clients write above a
 // quote ("Ana Lima wrote:", "Ana skrev:", "… <ana@example.com>:"). Only
@@ -93,7 +110,7 @@ var quoteHeaderKeys = map[string]int{
 // quoteHeaderKey reports whether line is a field of a quoted header block
 // ("From: Ana", "*Sent:* Friday", "De : Ana", "差出人: Ana") and its kind.
 func quoteHeaderKey(line string) (int, bool) {
-	s := strings.TrimLeft(line, " \t*")
+	s := strings.TrimLeftFunc(line, func(r rune) bool { return r == '*' || unicode.IsSpace(r) })
 	colon := strings.IndexAny(s, ":：")
 	if colon <= 0 || colon > 24 {
 		return 0, false
@@ -107,6 +124,10 @@ func quoteHeaderKey(line string) (int, bool) {
 	kind, ok := quoteHeaderKeys[strings.ToLower(key)]
 	return kind, ok
 }
+
+// headerLabel matches a line of a header block in any language: a label
+// of a few words, a colon, a value ("Od: Ana", "*Lähettäjä:* Ana").
+var headerLabel = regexp.MustCompile(`^\*{0,2}\p{L}[\p{L}\p{M} .'-]{0,30}\*{0,2}` + replyWS + `?[:：]\*{0,2}(?:` + replyWS + `|$)`)
 
 // quotedDigestTitle matches our digest's first line: "tidings · Monday 30
 // November 2026" (digest/render.go formats the date).
