@@ -78,7 +78,7 @@ func DetectForward(p *Parsed) (Forward, bool) {
 // forward markers ("Fwd:", "[ext] FW:", "Redir.:") and a trailing "(fwd)"
 // removed. Reply markers stay: "Re: x" is what the original was called.
 func forwardSubject(s string) string {
-	s = strings.Join(strings.Fields(cleanLine(s)), " ")
+	s = strings.Join(strings.Fields(cleanLine(strings.ToValidUTF8(s, "\ufffd"))), " ")
 	for {
 		t := s
 		if strings.HasPrefix(t, "[") {

@@ -194,6 +194,18 @@ func parseLooseDate(v string) time.Time {
 			}
 			continue
 		}
+		if n, mark, ok := cjkPart(t); ok {
+			// "2026년 11월 30일": the parts apart.
+			switch mark {
+			case "年", "년":
+				year, yearFirst = n, len(nums) == 0
+			case "月", "월":
+				month = n
+			case "日", "일":
+				day = n
+			}
+			continue
+		}
 		switch {
 		case len(t) >= 10 && isDigits(t[:4]) && t[4] == '-':
 			if tm, ok := parseISO(t); ok {
@@ -381,4 +393,14 @@ func cjkDate(t string) (y, m, d int, ok bool) {
 		return y, m, d, true
 	}
 	return 0, 0, 0, false
+}
+
+// cjkPart reads one number with its date mark ("2026년", "11월", "30日").
+func cjkPart(t string) (int, string, bool) {
+	for _, mark := range []string{"年", "月", "日", "년", "월", "일"} {
+		if d, ok := strings.CutSuffix(t, mark); ok && isDigits(d) && len(d) <= 4 {
+			return atoi(d), mark, true
+		}
+	}
+	return 0, "", false
 }

@@ -195,6 +195,9 @@ func detectInline(p *Parsed) (Forward, bool) {
 			continue
 		}
 
+		if looseAddress(h.from) == (Address{}) {
+			continue // "From:" and nothing: no author to show
+		}
 		note := text[:l.start]
 		if kind == sepForward {
 			if l.depth > 0 && replyLike && !subjFwd {
@@ -439,8 +442,9 @@ func inlineHeader(s string) (fwdHeader, bool) {
 	next := 0 // where the value of the last label starts
 	for i, r := range s {
 		// A label starts a word, or follows what ends the value before it
-		// ("<john@…>To:", "…GMT+1Subject:", "…MEZBetreff:").
-		boundary := !prevLower
+		// ("<john@…>To:", "…GMT+1Subject:", "…MEZBetreff:",
+		// "…example.comGesendet:").
+		boundary := !prevLower || unicode.IsUpper(r)
 		prevLower = unicode.IsLower(r)
 		if !boundary || i < next {
 			continue
@@ -488,7 +492,7 @@ func inlineHeader(s string) (fwdHeader, bool) {
 		lv := lower[x.val:]
 		prevLower = false
 		for i, r := range v {
-			boundary := !prevLower
+			boundary := !prevLower || unicode.IsUpper(r)
 			prevLower = unicode.IsLower(r)
 			if !boundary || i == 0 {
 				continue
@@ -514,7 +518,10 @@ func inlineHeader(s string) (fwdHeader, bool) {
 // labelAt reports the known label (and its colon) that s starts with, and
 // its length in bytes.
 func labelAt(s string) (fwdField, int) {
-	for _, l := range fwdLabelsByLen {
+	if s == "" {
+		return fieldNone, 0
+	}
+	for _, l := range labelsByFirst[s[0]] {
 		if !strings.HasPrefix(s, l) {
 			continue
 		}

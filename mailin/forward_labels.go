@@ -29,7 +29,17 @@ var (
 	fwdLabels      = buildLabels()
 	fwdLabelsByLen = labelsByLen(fwdLabels)
 	maxLabelLen    = len(fwdLabelsByLen[0])
+	labelsByFirst  = indexLabels(fwdLabelsByLen)
 )
+
+// indexLabels files the labels (longest first) under their first byte.
+func indexLabels(labels []string) [256][]string {
+	var idx [256][]string
+	for _, l := range labels {
+		idx[l[0]] = append(idx[l[0]], l)
+	}
+	return idx
+}
 
 func buildLabels() map[string]fwdField {
 	m := map[string]fwdField{}
@@ -56,7 +66,8 @@ func buildLabels() map[string]fwdField {
 		"enviada", "inviato", "verzonden", "skickat", "sendt", "lähetetty", "odesláno", "odoslané", "wysłano",
 		"wysłane", "elküldve", "отправлено", "відправлено", "надіслано", "gönderilen", "gönderildi",
 		"gönderme tarihi", "trimis", "poslano", "послано", "saadetud", "送信日時", "发送时间", "發送時間",
-		"傳送時間", "寄件日期", "보낸 날짜", "στάλθηκε", "data e hora", "datum en tijd")
+		"傳送時間", "寄件日期", "보낸 날짜", "στάλθηκε", "data e hora", "datum en tijd", "enviado el",
+		"enviada el", "enviado em", "enviada em", "inviato il", "envoyé le", "gesendet am")
 	add(fieldSubject, "subject", "betreff", "objet", "asunto", "assunto", "oggetto", "onderwerp", "emne", "ämne",
 		"temat", "předmět", "predmet", "tárgy", "aihe", "тема", "konu", "subiectul", "subiect", "naslov",
 		"sujet", "件名", "主题", "主旨", "제목", "teema", "θέμα", "tema")
