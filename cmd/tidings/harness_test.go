@@ -52,8 +52,9 @@ type instance struct {
 	t        *testing.T
 	Dir      string // scratch directory: config, archives, backups
 	DataDir  string
-	Config   string // path of the config file
-	SMTPAddr string // host:port serve listens on
+	Config   string   // path of the config file
+	SMTPAddr string   // host:port serve listens on
+	Env      []string // extra environment for serve ("KEY=value"), read at Start
 
 	mu   sync.Mutex
 	srv  *exec.Cmd
@@ -118,6 +119,9 @@ func (in *instance) Start() {
 	// write it; Run puts it after.
 	cmd := exec.Command(tidingsBin, "--config", in.Config, "serve")
 	cmd.Dir = in.Dir
+	if len(in.Env) > 0 {
+		cmd.Env = append(os.Environ(), in.Env...)
+	}
 	cmd.Stdout = in.log
 	cmd.Stderr = in.log
 	if err := cmd.Start(); err != nil {
