@@ -208,3 +208,104 @@ func TestForwardCorpus(t *testing.T) {
 		}
 	}
 }
+
+// sharedCorpusDir holds the team's mail corpora, beside the repository.
+const sharedCorpusDir = "../../shared/corpus"
+
+// sharedCorpusPath returns a path under sharedCorpusDir, or skips the test
+// when the corpus is not there (it fails under CI, which runs with it).
+func sharedCorpusPath(t *testing.T, rel string) string {
+	t.Helper()
+	p := filepath.Join(sharedCorpusDir, rel)
+	if _, err := os.Stat(p); os.IsNotExist(err) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("corpus not found at %s: CI runs with ../shared beside the repository", p)
+		}
+		t.Skipf("corpus not found at %s (it lives in ../shared, outside the repository)", p)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestForwardSharedCorpus: mail of the shared corpus that is not a
+// forward stays so, and the forwards in it are read.
+func TestForwardSharedCorpus(t *testing.T) {
+	t.Parallel()
+	t.Run("replies are no forwards", func(t *testing.T) {
+		t.Parallel()
+		// The reply corpus holds the texts of answers (Gmail, Outlook,
+		// iPhone, …), as a reply carries them: with "Re:" and In-Reply-To.
+		dir := sharedCorpusPath(t, "github__email_reply_parser/test/emails")
+		files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
+		if err != nil || len(files) < 20 {
+			t.Fatalf("%d reply fixtures in %s (%v)", len(files), dir, err)
+		}
+		kept, bare := 0, 0
+		for _, name := range files {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f, ok := DetectForward(&Parsed{Text: string(b), Subject: "Re: Budget", InReplyTo: []string{"a@example.com"}}); ok {
+				t.Errorf("%s: a reply read as a forward from %+v", filepath.Base(name), f.From)
+			} else {
+				kept++
+			}
+			if _, ok := DetectForward(&Parsed{Text: string(b)}); ok {
+				bare++
+			}
+		}
+		report := fmt.Sprintf("reply corpus: %d/%d replies not taken for forwards; without subject and In-Reply-To %d read as forwards "+
+			"(Outlook answers of one line above the block, which only the subject or In-Reply-To tell from a forward)\n", kept, len(files), bare)
+		t.Log(report)
+		if testing.Verbose() {
+			fmt.Print(report)
+		}
+	})
+	cases := []struct {
+		file    string
+		ok      bool
+		from    Address
+		subject string
+		date    time.Time
+		note    string // its beginning
+	}{
+		{file: "stalwartlabs__mail-parser/resources/eml/rfc/002.eml", ok: true,
+			from: Address{Name: "Bill Clinton", Addr: "president@whitehouse.gov"}, subject: "Map of Argentina with Description",
+			date: time.Date(1998, 8, 13, 7, 42, 41, 0, time.UTC), note: "Fred,\n\nFire up Air Force One!"},
+		{file: "mikel__mail/spec/fixtures/emails/plain_emails/raw_email8.eml", ok: true,
+			from: Address{Name: "xxxxx xxxxxx", Addr: "xxxxxxxx@xxx.com"}, subject: "Signed email causes file attachments",
+			date: time.Date(2005, 5, 8, 13, 17, 0, 0, time.UTC), note: "We should not include these files or vcards as attachments."},
+		{file: "postalsys__postal-mime/test/fixtures/bounce.eml"},
+		{file: "postalsys__postal-mime/test/fixtures/arf.eml"},
+		{file: "nodemailer__mailparser/test/fixtures/delivery-status.eml"},
+		{file: "nodemailer__mailparser/test/fixtures/nested.eml"},
+		{file: "jhillyerd__enmime/dsn/testdata/simple_dsn.raw"},
+		{file: "jhillyerd__enmime/dsn/testdata/multi_recipient_dsn.raw"},
+	}
+	for _, c := range cases {
+		t.Run(filepath.Base(c.file), func(t *testing.T) {
+			t.Parallel()
+			raw, err := os.ReadFile(sharedCorpusPath(t, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Parse(raw, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, ok := DetectForward(p)
+			if ok != c.ok {
+				t.Fatalf("DetectForward = %v, want %v (Auto %q)", ok, c.ok, p.Auto)
+			}
+			if !ok {
+				return
+			}
+			if f.From != c.from || f.Subject != c.subject || !f.Date.Equal(c.date) || !strings.HasPrefix(f.Note, c.note) {
+				t.Errorf("got From %+v, Subject %q, Date %v, Note %q\nwant From %+v, Subject %q, Date %v, Note %q…",
+					f.From, f.Subject, f.Date, f.Note, c.from, c.subject, c.date, c.note)
+			}
+		})
+	}
+}
