@@ -60,7 +60,9 @@ const (
 // without regard to case, with punctuation such as ! . , and emoji around
 // them. A question mark or any other word makes it a message: "Thanks for
 // the writeup, I'll review tomorrow" and "ok but what about Friday?" are
-// not reactions. One name signing it off is allowed, on its own last line
+// not reactions. Quotes that a reply below them keeps as context are not
+// read ("> Shall we?\n\n+1" is a reaction). One name signing it off is
+// allowed, on its own last line
 // ("thanks!\n\nBo") or after a comma ("Thanks, Ana"), when the name is
 // capitalised and neither a weekday, a month, nor one of words.
 func IsReaction(newText string, words []string) bool {
@@ -73,7 +75,7 @@ func IsReaction(newText string, words []string) bool {
 // emoji, otherwise the acknowledgement as written, without its sign-off,
 // its white space collapsed ("Thanks!", "LGTM 👍").
 func Reaction(newText string, words []string) string {
-	s := strings.TrimSpace(newText)
+	s := ownText(newText)
 	if s == "" || len(s) > maxReactionBytes || !utf8.ValidString(s) {
 		return ""
 	}
@@ -105,9 +107,9 @@ func Reaction(newText string, words []string) string {
 
 // ReplyCommand returns "mute", "unmute" or "follow" when the whole of
 // newText is that word (in any case, with white space and punctuation
-// around it), else "".
+// around it; quotes kept as context aside), else "".
 func ReplyCommand(newText string) string {
-	s := strings.TrimFunc(newText, func(r rune) bool {
+	s := strings.TrimFunc(ownText(newText), func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsPunct(r)
 	})
 	switch w := strings.ToLower(s); w {

@@ -80,6 +80,10 @@ func TestReaction(t *testing.T) {
 		{"thanks!\n\nBo", "thanks!"},
 		{"Thanks!\n-Ana Lima", "Thanks!"},
 		{"Danke\nJürgen", "Danke"},
+		// Below the quote it answers.
+		{"On Fri, Nov 27, 2026 at 9:00 AM Ana Lima <ana@example.com> wrote:\n> Shall we ship on Tuesday?\n\n+1", "👍"},
+		{"> Shall we ship on Tuesday?\n>\n> Ana\n\nThanks!", "Thanks!"},
+		{"> Shall we ship on Tuesday?\n\nYes, and\n\n> who writes the notes?\n\nthanks", ""},
 		// Not reactions: anything more than an acknowledgement.
 		{"", ""},
 		{"   \n", ""},
@@ -178,23 +182,25 @@ func toLowerForTest(s string) string {
 func TestReplyCommand(t *testing.T) {
 	t.Parallel()
 	for text, want := range map[string]string{
-		"mute":                 "mute",
-		"Mute":                 "mute",
-		"  MUTE.\n":            "mute",
-		"unmute!":              "unmute",
-		"Follow":               "follow",
-		"*follow*":             "follow",
-		"\"mute\"":             "mute",
-		"mute please":          "",
-		"please mute":          "",
-		"mute\nunmute":         "",
-		"muted":                "",
-		"":                     "",
-		"mute this thread":     "",
-		"I will follow up":     "",
-		"unfollow":             "",
-		"mute 👍":               "",
-		"Mute\n\nSent from my": "",
+		"mute":                           "mute",
+		"Mute":                           "mute",
+		"  MUTE.\n":                      "mute",
+		"unmute!":                        "unmute",
+		"Follow":                         "follow",
+		"*follow*":                       "follow",
+		"\"mute\"":                       "mute",
+		"mute please":                    "",
+		"please mute":                    "",
+		"mute\nunmute":                   "",
+		"muted":                          "",
+		"":                               "",
+		"mute this thread":               "",
+		"I will follow up":               "",
+		"unfollow":                       "",
+		"mute 👍":                         "",
+		"Mute\n\nSent from my":           "",
+		"> Reply [6] · Mute [7]\n\nmute": "mute",
+		"On Mon, Nov 30, 2026 at 9:00 AM tidings <eng@example.com> wrote:\n> * Flaky CI\n\nunmute": "unmute",
 	} {
 		if got := ReplyCommand(text); got != want {
 			t.Errorf("ReplyCommand(%q) = %q, want %q", text, got, want)

@@ -131,6 +131,8 @@ var clientCases = []splitCase{
 	// original unmarked below it.
 	{name: "outlook/en", text: "Sounds good.\n\nBo\n\nFrom: Ana Lima <ana@example.com>\nSent: Friday, November 27, 2026 9:00 AM\nTo: Bo Berg <bo@example.com>\nSubject: Release\n\n" + origEN,
 		new: "Sounds good.\n\nBo", quoted: "From: Ana Lima <ana@example.com>"},
+	{name: "outlook/en no blank line", text: "Sounds good.\nBo\nFrom: Ana Lima <ana@example.com>\nSent: Friday, November 27, 2026 9:00 AM\nTo: Bo Berg <bo@example.com>\nSubject: Release\n\n" + origEN,
+		new: "Sounds good.\nBo", quoted: "From: Ana Lima <ana@example.com>"},
 	{name: "outlook/en cc wrapped", text: "Sounds good.\n\nFrom: Ana Lima <ana@example.com>\nSent: Friday, November 27, 2026 9:00 AM\nTo: Bo Berg <bo@example.com>; Cy <cy@example.com>;\n Dmitri <dmitri@example.com>\nCc: eng@example.com\nSubject: Release\n\n" + origEN,
 		new: "Sounds good.", quoted: "From: Ana Lima"},
 	{name: "outlook/de", text: "Passt.\n\nVon: Ana Lima <ana@example.com>\nGesendet: Freitag, 27. November 2026 09:00\nAn: Bo Berg <bo@example.com>\nBetreff: Release\n\n" + origDE,
@@ -209,6 +211,7 @@ var shapeCases = []splitCase{
 	{name: "markdown rule stays", text: "Part one.\n\n---\n\nPart two.\n", new: "Part one.\n\n---\n\nPart two."},
 	{name: "sent from a sentence stays", text: "Here it is.\n\nSent from my desk, since the phone is dead.\n", new: "Here it is.\n\nSent from my desk, since the phone is dead."},
 	{name: "on without wrote stays", text: "On Friday, 27 Nov 2026 we ship:\n\nthe new importer.\n", new: "On Friday, 27 Nov 2026 we ship:\n\nthe new importer."},
+	{name: "header lines in text stay", text: "Plan:\nFrom: Monday on\nTo: the new cluster\nSubject: to review\n", new: "Plan:\nFrom: Monday on\nTo: the new cluster\nSubject: to review"},
 	{name: "from line in text stays", text: "From: the team's point of view, yes.\nTo: be decided.\n", new: "From: the team's point of view, yes.\nTo: be decided."},
 	{name: "inline reply", text: "On Fri, Nov 27, 2026 at 9:00 AM Ana Lima <ana@example.com> wrote:\n> Shall we ship on Tuesday?\n\nYes.\n\n> And who writes the notes?\n\nI do.\n\n> Ana\n> -- \n> Ana Lima\n",
 		new: "On Fri, Nov 27, 2026 at 9:00 AM Ana Lima <ana@example.com> wrote:\n> Shall we ship on Tuesday?\n\nYes.\n\n> And who writes the notes?\n\nI do.", quoted: "> Ana"},
