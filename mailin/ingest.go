@@ -107,7 +107,8 @@ func (p *Pipeline) parseAll(ds []Delivery, errs []error) []*Parsed {
 // store1 checks, dedupes, threads and stores one parsed message for each of
 // its teams. A refusal comes back as rej; err is for trouble in the store.
 func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (o Outcome, rej error, err error) {
-	o = Outcome{MessageID: pm.MessageID, Auto: pm.Auto}
+	auto := pm.Auto
+	o = Outcome{MessageID: pm.MessageID, Auto: auto}
 	var teams []store.Team
 	for _, name := range d.Teams {
 		if slices.ContainsFunc(teams, func(t store.Team) bool { return t.Name == name }) {
@@ -126,6 +127,47 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 		return o, &Rejection{Code: 550, Enhanced: [3]int{5, 1, 1}, Reason: "no team address among the recipients"}, nil
 	}
 
+	// Our own mail come back (a digest sent to a team address, say) is
+	// kept for the record like an auto-reply, never posted or answered.
+	if auto == "" {
+		own, err := fromOurselves(tx, pm)
+		if err != nil {
+			return o, nil, err
+		}
+		if own {
+			auto = AutoLoop
+			o.Auto = auto
+		}
+	}
+
+	reading := Read(pm, false, p.words)
+
+	// Mail to a reply address posts as the member the address was made
+	// for, to its thread; anyone else is refused, whatever the rest of the
+	// recipients.
+	replies := map[string]*replyTarget{}
+	if len(d.Tokens) > 0 {
+		var resolved []store.Team
+		for _, tm := range teams {
+			tok, ok := d.Tokens[tm.Name]
+			if !ok {
+				resolved = append(resolved, tm)
+				continue
+			}
+			r, rej, err := p.replyTarget(tx, tm, tok, pm, reading, now)
+			if err != nil || rej != nil {
+				return o, rej, err
+			}
+			// A reply to a digest may answer a thread of another of the
+			// member's teams: it is posted there.
+			if !slices.ContainsFunc(resolved, func(t store.Team) bool { return t.Name == r.Team.Name }) {
+				resolved = append(resolved, r.Team)
+			}
+			replies[r.Team.Name] = r
+		}
+		teams = resolved
+	}
+
 	// Auto-replies and bounces go through the same sender check: anyone can
 	// write "Out of office" in a subject. Refusing a bounce at SMTP time
 	// creates no backscatter: the MTA holding it has nobody to tell.
@@ -138,6 +180,10 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 			authors = []Address{pm.From}
 		}
 		for _, tm := range teams {
+			if replies[tm.Name] != nil {
+				allowed = append(allowed, tm) // checked with its token
+				continue
+			}
 			ok, err := true, error(nil)
 			for _, a := range authors {
 				if ok && err == nil {
@@ -167,6 +213,7 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 	if date.IsZero() || date.After(now.Add(24*time.Hour)) {
 		date = now
 	}
+	subject := pm.Subject
 	// The same bytes twice always carry the same Message-ID — the real one,
 	// or the synthetic one Parse derives from the content — so the
 	// Message-ID is the one dedupe key needed.
@@ -194,10 +241,10 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 			Received:    now,
 			ThreadIndex: pm.ThreadIndex,
 			References:  pm.References,
-			Kind:        store.KindMessage,
-			Text:        capText(pm.Text, maxStoredText),
+			Kind:        reading.Kind,
+			Text:        capText(reading.Text, maxStoredText),
 			Attachments: pm.Attachments,
-			Auto:        pm.Auto,
+			Auto:        auto,
 			Bulk:        pm.Bulk,
 			Urgent:      pm.Urgent,
 			Size:        len(d.Raw),
@@ -206,41 +253,75 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 		if len(pm.InReplyTo) > 0 {
 			m.InReplyTo = pm.InReplyTo[0]
 		}
+		if fw := reading.Forward; fw != nil {
+			m.OriginalFrom = originalFrom(fw.From)
+			m.OriginalDate = fw.Date
+			m.OriginalSubject = fw.Subject
+			m.Note = capText(fw.Note, maxStoredText)
+			if fw.Subject != "" {
+				// The thread takes the original's subject, not "Fwd: …".
+				subject = fw.Subject
+			}
+		}
 		seq, err := tx.ReserveSeq()
 		if err != nil {
 			return o, nil, err
 		}
 		m.Seq = seq
-		if pm.Auto != "" {
+		in := threadInput{
+			Team: tm.Name, MessageID: pm.MessageID, Seq: seq, Date: m.Date, Subject: subject,
+			InReplyTo: pm.InReplyTo, References: pm.References, ThreadIndex: pm.ThreadIndex,
+		}
+		r := replies[tm.Name]
+		threaded := false
+		switch {
+		case auto != "":
 			// Kept for the record, outside every thread, never answered.
 			if err := tx.PutUnthreaded(tm.Name, pm.MessageID, seq); err != nil {
 				return o, nil, err
 			}
-		} else {
-			m.Thread, m.Parent, err = p.thread(tx, threadInput{
-				Team: tm.Name, MessageID: pm.MessageID, Seq: seq, Date: m.Date, Subject: pm.Subject,
-				InReplyTo: pm.InReplyTo, References: pm.References, ThreadIndex: pm.ThreadIndex,
-			})
+		case r != nil:
+			threaded, err = p.postReply(tx, r, m, pm, reading, &in, now)
+			if err != nil {
+				return o, nil, err
+			}
+		default:
+			m.Thread, m.Parent, err = p.thread(tx, in)
 			if err != nil {
 				return o, nil, fmt.Errorf("thread %s: %w", pm.MessageID, err)
+			}
+			threaded = true
+		}
+		if threaded && reading.Ack && m.Kind == store.KindMessage && m.Parent != "" {
+			// An acknowledgement answering a message is a reaction to it;
+			// one whose parent was never seen stays a message.
+			if n, ok, err := tx.Node(tm.Name, m.Parent); err != nil {
+				return o, nil, err
+			} else if ok && n.Seq != 0 {
+				m.Kind = store.KindReaction
 			}
 		}
 		if err := tx.AddMessage(m, d.Raw); err != nil {
 			return o, nil, fmt.Errorf("add message %s: %w", pm.MessageID, err)
 		}
 		o.Stored = append(o.Stored, seq)
+		if threaded && p.notifier != nil {
+			if err := p.notifier.Posted(tx, m); err != nil {
+				return o, nil, fmt.Errorf("notify %s: %w", pm.MessageID, err)
+			}
+		}
 	}
 	return o, nil, nil
 }
 
-// mayPost reports whether addr may post to team: a member of it, or on its
-// allow-list as an address or "@domain".
+// mayPost reports whether addr may post to team: a member of it (by their
+// address or an alias), or on its allow-list as an address or "@domain".
 func mayPost(tx *store.Tx, tm store.Team, addr string) (bool, error) {
 	addr = strings.ToLower(addr)
 	if addr == "" {
 		return false, nil
 	}
-	m, err := tx.Member(addr)
+	m, err := tx.MemberByAddress(addr)
 	switch {
 	case err == nil:
 		if _, ok := m.Teams[tm.Name]; ok {

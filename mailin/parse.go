@@ -38,7 +38,7 @@ type Parsed struct {
 	Text        string // the best plain text; HTML converted when there is no text part
 	FromHTML    bool
 	Attachments []store.Attachment
-	Auto        string // "", AutoReplied or AutoBounce
+	Auto        string // "", AutoReplied, AutoBounce or AutoLoop
 	Bulk        bool   // Precedence bulk/list/junk or Auto-Submitted: auto-generated
 	Urgent      bool   // [urgent] subject tag or Importance: high
 	Truncated   bool   // a limit was hit; the parts read are kept
@@ -52,6 +52,10 @@ type Parsed struct {
 const (
 	AutoReplied = "auto-replied"
 	AutoBounce  = "bounce"
+	// AutoLoop is our own mail come back: it carries our X-Loop marker, or
+	// (set by the pipeline, which knows the addresses) it is from one of
+	// our own addresses.
+	AutoLoop = "loop"
 )
 
 // Errors for mail that cannot be taken at all.

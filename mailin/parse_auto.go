@@ -30,6 +30,8 @@ func detectAuto(h textproto.Header, p *Parsed, sig reportSignals) {
 	case (local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" || local == "mailerdaemon") &&
 		bounceSubject(p.Subject):
 		p.Auto = AutoBounce
+	case ourLoopMarker(h):
+		p.Auto = AutoLoop
 	case sig.mdn:
 		// A read receipt is an automatic answer (RFC 8098 §2.1).
 		p.Auto = AutoReplied
@@ -149,4 +151,21 @@ func urgentHeader(h textproto.Header) bool {
 	}
 	xp := strings.TrimSpace(h.Get("X-Priority"))
 	return len(xp) > 0 && (xp[0] == '1' || xp[0] == '2') && (len(xp) == 1 || xp[1] < '0' || xp[1] > '9')
+}
+
+// loopMarker is the X-Loop value all our outgoing mail carries
+// (mailout.Compose writes it).
+const loopMarker = "tidings"
+
+// ourLoopMarker reports whether an X-Loop field carries our marker: the
+// mail is one we sent, come back.
+func ourLoopMarker(h textproto.Header) bool {
+	for _, v := range h.Values("X-Loop") {
+		for _, w := range strings.FieldsFunc(strings.ToLower(v), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+			if w == loopMarker {
+				return true
+			}
+		}
+	}
+	return false
 }

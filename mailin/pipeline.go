@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tidings/tidings/links"
 	"github.com/tidings/tidings/store"
 )
 
@@ -33,16 +34,24 @@ type PipelineOptions struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Limits Limits
+	// Notifier, when set, is told of each message posted to a thread and
+	// asked for automatic answers, inside the storing transaction.
+	Notifier Notifier
+	// ReactionWords are the acknowledgements that make a reply a reaction;
+	// nil means DefaultReactionWords.
+	ReactionWords []string
 }
 
 // Pipeline is the one path by which mail enters the store: parse, check the
 // sender, dedupe, thread, store.
 type Pipeline struct {
-	st     *store.Store
-	domain string
-	log    *slog.Logger
-	now    func() time.Time
-	limits Limits
+	st       *store.Store
+	domain   string
+	log      *slog.Logger
+	now      func() time.Time
+	limits   Limits
+	notifier Notifier
+	words    []string
 }
 
 // NewPipeline returns a pipeline writing to st.
@@ -56,12 +65,18 @@ func NewPipeline(st *store.Store, opts PipelineOptions) *Pipeline {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Pipeline{st: st, domain: opts.Domain, log: opts.Logger.With("component", "mailin"), now: opts.Now, limits: opts.Limits}
+	return &Pipeline{st: st, domain: opts.Domain, log: opts.Logger.With("component", "mailin"), now: opts.Now,
+		limits: opts.Limits, notifier: opts.Notifier, words: opts.ReactionWords}
 }
 
 // Delivery is one message for one or more teams.
 type Delivery struct {
 	Teams           []string // team names, from the recipients
+	// Tokens are the reply-address tokens the mail was sent to, by team
+	// name (SMTP: "eng+TOKEN@example.com" gives "eng" → "TOKEN"). Such
+	// mail posts as the member the token was made for, to its thread, or
+	// is refused.
+	Tokens map[string]string
 	EnvelopeFrom    string   // MAIL FROM, "" for the null sender
 	Raw             []byte
 	SkipSenderCheck bool // import: an administrator's act
@@ -84,18 +99,33 @@ type Outcome struct {
 	Auto       string   // the message was an auto-reply or bounce, kept unthreaded
 }
 
-// Recipient resolves an RCPT TO address to its team.
-func (p *Pipeline) Recipient(addr string) (store.Team, error) {
-	var tm store.Team
+// Rcpt is a recipient address resolved: its team, and for a reply address
+// ("eng+TOKEN@example.com") the token, checked only once the message's
+// From is known.
+type Rcpt struct {
+	Team  store.Team
+	Token string
+}
+
+// Recipient resolves an RCPT TO address: a team's address, or a reply
+// address of one.
+func (p *Pipeline) Recipient(addr string) (Rcpt, error) {
+	var r Rcpt
 	err := p.st.View(func(tx *store.Tx) error {
 		var err error
-		tm, err = tx.TeamByAddress(addr)
+		r.Team, err = tx.TeamByAddress(addr)
+		if errors.Is(err, store.ErrNotFound) {
+			if base, token, ok := links.SplitAddress(addr); ok && token != "" {
+				r.Team, err = tx.TeamByAddress(base)
+				r.Token = token
+			}
+		}
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return tm, ErrUnknownRecipient
+		return Rcpt{}, ErrUnknownRecipient
 	}
-	return tm, err
+	return r, err
 }
 
 // Deliver parses, checks, threads and stores one message and returns once it

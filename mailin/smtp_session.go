@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"runtime/debug"
 	"slices"
@@ -82,6 +83,7 @@ type session struct {
 	size     int64 // SIZE declared with MAIL FROM, or 0
 	rcpts    []string
 	teams    []string
+	tokens   map[string]string // team name -> reply-address token
 	badLocal int // unknown recipients when sc is nil
 }
 
@@ -144,6 +146,7 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 	ss.size = size
 	ss.rcpts = ss.rcpts[:0]
 	ss.teams = ss.teams[:0]
+	ss.tokens = nil
 	return nil
 }
 
@@ -156,7 +159,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
 		return ss.s.replyError(hungUp)
 	}
 
-	tm, err := ss.s.p.Recipient(to)
+	rc, err := ss.s.p.Recipient(to)
 	if errors.Is(err, ErrUnknownRecipient) {
 		bad := ss.countBad()
 		ss.log.Info("unknown recipient", "rcpt", to, "bad", bad)
@@ -176,8 +179,18 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.rcpts = append(ss.rcpts, to)
-	if !slices.Contains(ss.teams, tm.Name) {
-		ss.teams = append(ss.teams, tm.Name)
+	if !slices.Contains(ss.teams, rc.Team.Name) {
+		ss.teams = append(ss.teams, rc.Team.Name)
+	}
+	if rc.Token != "" {
+		if ss.tokens == nil {
+			ss.tokens = map[string]string{}
+		}
+		// The first reply address of a team counts: one message is one
+		// post per team.
+		if _, ok := ss.tokens[rc.Team.Name]; !ok {
+			ss.tokens[rc.Team.Name] = rc.Token
+		}
 	}
 	return nil
 }
@@ -201,6 +214,7 @@ func (ss *session) Data(r io.Reader) (err error) {
 	start := time.Now()
 	ss.mu.Lock()
 	from, rcpts, teams, hungUp, declared := ss.from, slices.Clone(ss.rcpts), slices.Clone(ss.teams), ss.hungUp, ss.size
+	tokens := maps.Clone(ss.tokens)
 	ss.mu.Unlock()
 
 	var raw []byte
@@ -254,7 +268,7 @@ func (ss *session) Data(r io.Reader) (err error) {
 	if smuggled {
 		return errSmuggling
 	}
-	out, err = ss.s.deliver(ss.s.ctx, Delivery{Teams: teams, EnvelopeFrom: from, Raw: raw})
+	out, err = ss.s.deliver(ss.s.ctx, Delivery{Teams: teams, Tokens: tokens, EnvelopeFrom: from, Raw: raw})
 	return err
 }
 
@@ -308,6 +322,7 @@ func (ss *session) Reset() {
 	ss.size = 0
 	ss.rcpts = ss.rcpts[:0]
 	ss.teams = ss.teams[:0]
+	ss.tokens = nil
 	if ss.s.closing.Load() && ss.hungUp == nil {
 		writeReply(ss.conn, ss.s.reply(errShuttingDown), ss.s.opts.WriteTimeout)
 		ss.hangUpLocked(errShuttingDown)
