@@ -100,6 +100,9 @@ func (r *Runner) Claim(ctx context.Context, slot Slot) error {
 				return fmt.Errorf("queue digest: %w", err)
 			}
 			st.LastOut, queued, subj = id, true, d.Subject
+			if err := logDigest(tx, d, id); err != nil {
+				return err
+			}
 		}
 		// Every message stored so far was considered, shown or not.
 		st.Cursor = max(st.Cursor, tx.LastSeq())
@@ -222,4 +225,24 @@ func (r *Runner) build(tx *store.Tx, m store.Member, st store.DigestState, due t
 	}
 	d, ok := Build(in)
 	return d, ok, nil
+}
+
+// logDigest records which threads the digest queued as outbox mail id
+// shows, so that a reply to the digest as a whole can be matched to the
+// one thread its quote keeps.
+func logDigest(tx *store.Tx, d *Digest, id uint64) error {
+	om, err := tx.OutMail(id)
+	if err != nil {
+		return fmt.Errorf("log digest: %w", err)
+	}
+	e := store.DigestLogEntry{Member: d.Member.Address, MessageID: om.MessageID, Due: d.Due}
+	for _, sec := range d.Sections {
+		for _, t := range sec.Threads {
+			e.Threads = append(e.Threads, store.DigestThread{ID: t.ID, Team: t.Team, Subject: t.Subject})
+		}
+	}
+	if err := tx.PutDigestLog(e); err != nil {
+		return fmt.Errorf("log digest: %w", err)
+	}
+	return nil
 }
