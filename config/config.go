@@ -26,6 +26,11 @@ type Config struct {
 	// Default "./tidings-data"; a relative path is taken from the working
 	// directory.
 	DataDir string `toml:"data_dir"`
+	// Reactions are the acknowledgements that make a reply a reaction
+	// rather than a message ("thanks", "+1", "lgtm", …), compared without
+	// regard to case; replies of emoji alone always are. Empty means the
+	// built-in list, in the languages teams write in most.
+	Reactions []string `toml:"reactions"`
 
 	SMTP     SMTP     `toml:"smtp"`
 	IMAP     []IMAP   `toml:"imap"`
