@@ -14,7 +14,7 @@ func digestPreviewCommand() *command {
 	return &command{
 		name:     "digest preview",
 		synopsis: "EMAIL [--at RFC3339] [--html]",
-		summary:  "show the digest a member would get now (or at --at) from what came since their last one; nothing is sent",
+		summary:  "show the digest a member would get now (or at --at) from what came since their last one; nothing is sent; the text form starts with From, To, Reply-To and Subject",
 		where:    inStore,
 		setup: func(fs *flag.FlagSet) runFunc {
 			at := fs.String("at", "", "as if the digest fell due at `TIME` (RFC 3339, e.g. 2026-11-30T09:00:00+01:00; default now)")
@@ -68,10 +68,17 @@ func digestPreview(e *env, email string, at time.Time, asHTML bool) error {
 		fmt.Fprintf(e.stdout, "nothing to send to %s at %s: %s\n", addr, at.Format(time.RFC3339), why)
 		return nil
 	}
-	part := text
 	if asHTML {
-		part = html
+		_, err = e.stdout.Write(html)
+		return err
 	}
-	_, err = e.stdout.Write(part)
+	// The text form starts with the header fields a reader acts on: where
+	// a reply to the whole digest goes, and what the subject says.
+	fmt.Fprintf(e.stdout, "From: %s\nTo: %s\n", mailbox(d.Team.Name, d.Team.Address), mailbox(d.Member.Name, d.Member.Address))
+	if d.ReplyTo != "" {
+		fmt.Fprintf(e.stdout, "Reply-To: %s\n", d.ReplyTo)
+	}
+	fmt.Fprintf(e.stdout, "Subject: %s\n\n", oneLine(d.Subject))
+	_, err = e.stdout.Write(text)
 	return err
 }

@@ -31,28 +31,38 @@ func inspectCommand() *command {
 
 // inspectJSON is the stable --json form of inspect.
 type inspectJSON struct {
-	MessageID    string             `json:"message_id"`
-	Synthetic    bool               `json:"synthetic"` // the message had no Message-ID
-	From         string             `json:"from"`
-	FromName     string             `json:"from_name"`
-	To           []string           `json:"to"`
-	Cc           []string           `json:"cc"`
-	Subject      string             `json:"subject"`
-	Date         *time.Time         `json:"date"` // null when missing or unreadable
-	InReplyTo    []string           `json:"in_reply_to"`
-	References   []string           `json:"references"`
-	Kind         string             `json:"kind"` // message | forward | reaction
-	Text         string             `json:"text"` // the new text
-	Quoted       string             `json:"quoted"`
-	Signature    string             `json:"signature"`
-	OriginalFrom string             `json:"original_from"`
-	Auto         string             `json:"auto"` // "", auto-replied, bounce
-	Bulk         bool               `json:"bulk"`
-	Urgent       bool               `json:"urgent"`
-	FromHTML     bool               `json:"from_html"`
-	Attachments  []store.Attachment `json:"attachments"`
-	Truncated    bool               `json:"truncated"`
-	Problems     []string           `json:"problems"`
+	MessageID  string     `json:"message_id"`
+	Synthetic  bool       `json:"synthetic"` // the message had no Message-ID
+	From       string     `json:"from"`
+	FromName   string     `json:"from_name"`
+	To         []string   `json:"to"`
+	Cc         []string   `json:"cc"`
+	Subject    string     `json:"subject"`
+	Date       *time.Time `json:"date"` // null when missing or unreadable
+	InReplyTo  []string   `json:"in_reply_to"`
+	References []string   `json:"references"`
+	// Kind is message, forward or reaction; a reaction is an
+	// acknowledgement that answers a message (it has In-Reply-To here).
+	Kind         string `json:"kind"`
+	Text         string `json:"text"` // the new text
+	Quoted       string `json:"quoted"`
+	Signature    string `json:"signature"`
+	OriginalFrom string `json:"original_from"`
+	// Forwards: the original's date (null when unknown) and subject, and
+	// the forwarder's note.
+	OriginalDate    *time.Time `json:"original_date"`
+	OriginalSubject string     `json:"original_subject"`
+	Note            string     `json:"note"`
+	// Command is mute, unmute or follow when the new text is only that
+	// word: a setting when sent to a reply address.
+	Command     string             `json:"command"`
+	Auto        string             `json:"auto"` // "", auto-replied, bounce
+	Bulk        bool               `json:"bulk"`
+	Urgent      bool               `json:"urgent"`
+	FromHTML    bool               `json:"from_html"`
+	Attachments []store.Attachment `json:"attachments"`
+	Truncated   bool               `json:"truncated"`
+	Problems    []string           `json:"problems"`
 }
 
 func inspect(e *env, path string, asJSON bool) error {
@@ -71,7 +81,7 @@ func inspect(e *env, path string, asJSON bool) error {
 	if err != nil {
 		return fmt.Errorf("inspect %s: %w", path, err)
 	}
-	out := inspectView(p)
+	out := inspectView(p, e.cfg.Reactions)
 	if asJSON {
 		return e.writeJSON(out)
 	}
@@ -79,7 +89,7 @@ func inspect(e *env, path string, asJSON bool) error {
 	return nil
 }
 
-func inspectView(p *mailin.Parsed) inspectJSON {
+func inspectView(p *mailin.Parsed, words []string) inspectJSON {
 	v := inspectJSON{
 		MessageID:   p.MessageID,
 		Synthetic:   p.Synthetic,
@@ -90,8 +100,6 @@ func inspectView(p *mailin.Parsed) inspectJSON {
 		Subject:     p.Subject,
 		InReplyTo:   append([]string{}, p.InReplyTo...),
 		References:  append([]string{}, p.References...),
-		Kind:        store.KindMessage,
-		Text:        p.Text,
 		Auto:        p.Auto,
 		Bulk:        p.Bulk,
 		Urgent:      p.Urgent,
@@ -103,6 +111,19 @@ func inspectView(p *mailin.Parsed) inspectJSON {
 	if !p.Date.IsZero() {
 		d := p.Date.UTC()
 		v.Date = &d
+	}
+	rd := mailin.Read(p, len(p.InReplyTo) > 0 || len(p.References) > 0, words)
+	v.Kind, v.Text, v.Quoted, v.Signature, v.Command = rd.Kind, rd.Text, rd.Quoted, rd.Signature, rd.Command
+	if fw := rd.Forward; fw != nil {
+		v.OriginalFrom = fw.From.Addr
+		if v.OriginalFrom == "" {
+			v.OriginalFrom = fw.From.Name
+		}
+		v.OriginalSubject, v.Note = fw.Subject, fw.Note
+		if !fw.Date.IsZero() {
+			d := fw.Date.UTC()
+			v.OriginalDate = &d
+		}
 	}
 	return v
 }
@@ -147,6 +168,7 @@ func printInspect(w io.Writer, v inspectJSON) {
 		{"references", orDash(strings.Join(v.References, " "))},
 		{"kind", v.Kind},
 		{"original from", orDash(v.OriginalFrom)},
+		{"command", orDash(v.Command)},
 		{"auto", orDash(v.Auto)},
 		{"bulk", yesNo(v.Bulk)},
 		{"urgent", yesNo(v.Urgent)},
@@ -162,7 +184,11 @@ func printInspect(w io.Writer, v inspectJSON) {
 	for _, p := range v.Problems {
 		fmt.Fprintf(w, "%-15s %s\n", "problem:", p)
 	}
-	for _, part := range []struct{ name, text string }{{"text", v.Text}, {"quoted", v.Quoted}, {"signature", v.Signature}} {
+	parts := []struct{ name, text string }{{"text", v.Text}, {"quoted", v.Quoted}, {"signature", v.Signature}}
+	if v.Note != "" {
+		parts = append([]struct{ name, text string }{{"note", v.Note}}, parts...)
+	}
+	for _, part := range parts {
 		fmt.Fprintf(w, "\n--- %s\n", part.name)
 		if t := strings.TrimRight(part.text, "\r\n\t "); t != "" {
 			fmt.Fprintln(w, t)

@@ -39,6 +39,10 @@ type memberJSON struct {
 	// Aliases are the member's other addresses, sorted; left out when
 	// there are none.
 	Aliases []string `json:"aliases,omitempty"`
+	// Muted and Followed are thread IDs the member muted or follows (by
+	// mail or on the web); empty arrays when none.
+	Muted    []uint64 `json:"muted"`
+	Followed []uint64 `json:"followed"`
 }
 
 func memberList(e *env, team string, asJSON bool) error {
@@ -68,7 +72,7 @@ func memberList(e *env, team string, asJSON bool) error {
 				teams[t] = mode
 			}
 			out = append(out, memberJSON{Address: m.Address, Name: m.Name, TZ: m.Zone, Start: m.Start, Days: m.Days, Teams: teams,
-				Aliases: m.Aliases})
+				Aliases: m.Aliases, Muted: append([]uint64{}, m.Muted...), Followed: append([]uint64{}, m.Followed...)})
 		}
 		return e.writeJSON(out)
 	}

@@ -35,15 +35,23 @@ func threadShowCommand() *command {
 
 // messageJSON is the stable --json form of a message in a thread.
 type messageJSON struct {
-	MessageID    string             `json:"message_id"`
-	From         string             `json:"from"`
-	FromName     string             `json:"from_name"`
-	Date         time.Time          `json:"date"`
-	Subject      string             `json:"subject"`
-	Kind         string             `json:"kind"` // message | forward | reaction
-	Text         string             `json:"text"`
-	OriginalFrom string             `json:"original_from"` // forwards: the original author
-	Attachments  []store.Attachment `json:"attachments"`
+	MessageID    string    `json:"message_id"`
+	From         string    `json:"from"`
+	FromName     string    `json:"from_name"`
+	Date         time.Time `json:"date"`
+	Subject      string    `json:"subject"`
+	Kind         string    `json:"kind"` // message | forward | reaction
+	Text         string    `json:"text"`
+	OriginalFrom string    `json:"original_from"` // forwards: the original author
+	// Forwards: the original's date (null when unknown) and subject, and
+	// the forwarder's own note.
+	OriginalDate    *time.Time         `json:"original_date"`
+	OriginalSubject string             `json:"original_subject"`
+	Note            string             `json:"note"`
+	InReplyTo       string             `json:"in_reply_to"` // the parent in the thread
+	Via             string             `json:"via"`         // "", reply-address, digest-reply
+	Urgent          bool               `json:"urgent"`
+	Attachments     []store.Attachment `json:"attachments"`
 }
 
 func threadShow(e *env, id uint64, asJSON bool) error {
@@ -66,11 +74,17 @@ func threadShow(e *env, id uint64, asJSON bool) error {
 	if asJSON {
 		out := make([]messageJSON, 0, len(msgs))
 		for _, m := range msgs {
-			out = append(out, messageJSON{
+			j := messageJSON{
 				MessageID: m.MessageID, From: m.From, FromName: m.FromName, Date: m.Date.UTC(),
 				Subject: m.Subject, Kind: m.Kind, Text: m.Text, OriginalFrom: m.OriginalFrom,
-				Attachments: append([]store.Attachment{}, m.Attachments...),
-			})
+				OriginalSubject: m.OriginalSubject, Note: m.Note, InReplyTo: m.Parent, Via: m.Via,
+				Urgent: m.Urgent, Attachments: append([]store.Attachment{}, m.Attachments...),
+			}
+			if !m.OriginalDate.IsZero() {
+				d := m.OriginalDate.UTC()
+				j.OriginalDate = &d
+			}
+			out = append(out, j)
 		}
 		return e.writeJSON(out)
 	}
@@ -82,7 +96,14 @@ func threadShow(e *env, id uint64, asJSON bool) error {
 		}
 		fmt.Fprintln(e.stdout)
 		if m.OriginalFrom != "" {
-			fmt.Fprintf(e.stdout, "(originally from %s)\n", m.OriginalFrom)
+			fmt.Fprintf(e.stdout, "(originally from %s", m.OriginalFrom)
+			if !m.OriginalDate.IsZero() {
+				fmt.Fprintf(e.stdout, ", %s", m.OriginalDate.UTC().Format("Mon 2 Jan 2006 15:04 UTC"))
+			}
+			fmt.Fprintln(e.stdout, ")")
+		}
+		if note := strings.TrimSpace(m.Note); note != "" {
+			fmt.Fprintf(e.stdout, "%s\n--- forwarded:\n", note)
 		}
 		if text := strings.TrimRight(m.Text, "\r\n\t "); text != "" {
 			fmt.Fprintln(e.stdout, text)
