@@ -204,7 +204,7 @@ func (b *builder) view(t *pthread, lim Limits) (ThreadView, int) {
 		return tv, 0
 	case tv.Waiting:
 		return tv, 1
-	case t.starter == b.me || t.lastPost[b.me] > 0:
+	case t.starter == b.me || t.lastPost[b.me] > 0 || slices.Contains(b.in.Member.Followed, t.id):
 		return tv, 2
 	case t.fresh:
 		return tv, 3

@@ -404,3 +404,15 @@ func TestPreparedConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildFollowed: a thread the member follows by mail is among their
+// own threads, however little they took part.
+func TestBuildFollowed(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	in := f.input()
+	in.Member.Followed = []uint64{107}
+	if got := sectionOf(mustBuild(t, in))[107]; got != SectionYours {
+		t.Errorf("followed thread 107 in section %q, want %q", got, SectionYours)
+	}
+}
