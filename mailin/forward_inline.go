@@ -187,7 +187,7 @@ func detectInline(p *Parsed) (Forward, bool) {
 				continue
 			}
 			kind = sepBare
-		case isAttribution(l.text):
+		case isAttribution(l.text) && quotedBelow(lines, i):
 			// The quoted history of a reply starts here.
 			i = len(lines)
 			continue
@@ -568,6 +568,20 @@ func isAttribution(t string) bool {
 		return true
 	}
 	return strings.Contains(t, "@") && strings.ContainsAny(t, "0123456789")
+}
+
+// quotedBelow reports whether the text below line i is quoted deeper, or
+// indented: what an attribution line introduces, unlike a note's "this is
+// what ada@… wrote on 3 Nov:" above a forward's separator.
+func quotedBelow(lines []fline, i int) bool {
+	for j := i + 1; j < len(lines) && j <= i+3; j++ {
+		if lines[j].text == "" {
+			continue
+		}
+		b := lines[j].body
+		return lines[j].depth > lines[i].depth || strings.HasPrefix(b, "\t") || strings.HasPrefix(b, "  ")
+	}
+	return false
 }
 
 // attributionForward reads a forward whose header is a reply's attribution

@@ -351,6 +351,10 @@ func TestDetectForwardQuoted(t *testing.T) {
 		{name: "Outlook for Mac, German", subject: "WG: Haushalt",
 			text: "Am 30.11.26, 09:14 schrieb Ada Lovelace <ada@example.org>:\n\n    Die Zahlen.\n",
 			ok:   true, from: ada, date: "2026-11-30T09:14:00Z", subj: "Haushalt", body: "Die Zahlen."},
+		{name: "a note that ends like an attribution", subject: "Fwd: Budget",
+			text: "Here is what ada@example.org wrote on 30 Nov:\n\n" + gmail,
+			ok:   true, from: ada, date: "2026-11-30T09:14:00Z", subj: "Budget", note: "Here is what ada@example.org wrote on 30 Nov:",
+			body: "The numbers are in."},
 		{name: "an attribution without FW: is a reply", subject: "Budget",
 			text: "Agreed.\n\nOn 30/11/2026, 09:14, \"Ada Lovelace\" <ada@example.org> wrote:\n\n    The numbers are in.\n"},
 	})
@@ -601,5 +605,39 @@ func TestLooseAddress(t *testing.T) {
 		if got := looseAddress(c.in); got != c.want {
 			t.Errorf("looseAddress(%q) = %+v, want %+v", c.in, got, c.want)
 		}
+	}
+}
+
+// TestDetectForwardHTML: HTML-only forwards, read by Parse into text first.
+func TestDetectForwardHTML(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, html string }{
+		{"outlook", `<div>FYI</div><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0in 0in 0in">` +
+			`<p class="MsoNormal"><b>From:</b> Ada Lovelace &lt;ada@example.org&gt; <br><b>Sent:</b> Monday, November 30, 2026 9:14 AM<br>` +
+			`<b>To:</b> Team &lt;team@example.com&gt;<br><b>Subject:</b> Budget</p></div><p>The numbers are in.</p>`},
+		{"gmail", `<div dir="ltr">FYI<br><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">---------- Forwarded message ---------<br>` +
+			`From: <strong class="gmail_sendername" dir="auto">Ada Lovelace</strong> <span dir="auto">&lt;<a href="mailto:ada@example.org">ada@example.org</a>&gt;</span><br>` +
+			`Date: Mon, Nov 30, 2026 at 9:14 AM<br>Subject: Budget<br>To: &lt;<a href="mailto:team@example.com">team@example.com</a>&gt;<br></div><br><br>` +
+			`<div dir="ltr">The numbers are in.</div></div></div>`},
+		{"apple mail", `<html><body><div>FYI</div><div><br><blockquote type="cite"><div>Begin forwarded message:</div><br>` +
+			`<div><span><b>From: </b></span><span>Ada Lovelace &lt;<a href="mailto:ada@example.org">ada@example.org</a>&gt;<br></span></div>` +
+			`<div><span><b>Subject: </b></span><span><b>Budget</b><br></span></div><div><span><b>Date: </b></span><span>30 November 2026 at 09:14:00 GMT<br></span></div>` +
+			`<div><span><b>To: </b></span><span>team@example.com<br></span></div><br><div>The numbers are in.</div></blockquote></div></body></html>`},
+	}
+	want := Forward{From: ada, Date: time.Date(2026, 11, 30, 9, 14, 0, 0, time.UTC), Subject: "Budget", Note: "FYI", Text: "The numbers are in."}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			raw := "From: Bob <bob@example.com>\r\nSubject: FW: Budget\r\nMessage-ID: <h@example.com>\r\n" +
+				"Content-Type: text/html; charset=utf-8\r\n\r\n" + c.html
+			p, err := Parse([]byte(raw), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, ok := DetectForward(p)
+			if !ok || f != want {
+				t.Errorf("DetectForward = %v, %+v\nwant %+v\ntext read from the HTML:\n%s", ok, f, want, p.Text)
+			}
+		})
 	}
 }
