@@ -208,11 +208,9 @@ func detectInline(p *Parsed) (Forward, bool) {
 			// below is that reply's history.
 			return Forward{}, false
 		}
-		if h.end < len(lines) {
-			bodyStart = lines[h.end].start
-		} else {
-			bodyStart = len(text)
-		}
+		// The body starts below the block's last line (which may be the
+		// last line scanned, in a long text).
+		bodyStart = min(len(text), lines[h.end-1].end+1)
 		return makeForward(p, h, note, text[bodyStart:], h.depth, false), true
 	}
 	if subjFwd {
