@@ -102,7 +102,15 @@ func runStoreCommand(e *env, base *slog.Logger, inv *invocation, argv []string, 
 }
 
 func newPipeline(st *store.Store, cfg *config.Config, log *slog.Logger) *mailin.Pipeline {
-	return mailin.NewPipeline(st, mailin.PipelineOptions{Domain: cfg.Domain, Logger: log})
+	return mailin.NewPipeline(st, pipelineOptions(cfg, log))
+}
+
+// pipelineOptions are the pipeline's options from the configuration. The
+// pipeline of mail that arrives (serve's) adds a Notifier; the one of
+// commands (import) has none: an archive imported is not news, and its
+// mail is not answered.
+func pipelineOptions(cfg *config.Config, log *slog.Logger) mailin.PipelineOptions {
+	return mailin.PipelineOptions{Domain: cfg.Domain, Logger: log}
 }
 
 // newLogger builds the logger of config c writing to w. Commands other than

@@ -114,7 +114,6 @@ func serve(e *env) error {
 			log.Error("close database", "error", err)
 		}
 	}
-	pipe := newPipeline(st, cfg, base)
 
 	links, err := instanceLinks(e.ctx, st, cfg)
 	if err != nil {
@@ -123,6 +122,9 @@ func serve(e *env) error {
 	}
 	deliverer := &mailout.Deliverer{Store: st, Dir: cfg.OutboxDir(), Transport: transport, Lifetime: cfg.Outbound.Lifetime,
 		Parallel: cfg.Outbound.MaxConnections, Logger: base}
+	popts := pipelineOptions(cfg, base)
+	popts.Notifier = newNotifier(st, cfg, renderer, base, deliverer.Notify)
+	pipe := mailin.NewPipeline(st, popts)
 	runner := &digest.Runner{Store: st, Renderer: renderer, Links: links, Defaults: digestDefaults(cfg),
 		Queue: queueDigest(cfg.Domain), Queued: deliverer.Notify, Logger: base}
 	sched := &digest.Scheduler{Store: st, CatchUp: cfg.Digest.CatchUp, Defaults: digestDefaults(cfg),
@@ -135,7 +137,7 @@ func serve(e *env) error {
 
 	// The control socket is up before SMTP accepts, so that whoever sees the
 	// SMTP port answer can also run admin commands.
-	h := &controlHandler{cfg: cfg, st: st, pipe: pipe, log: base.With("component", "admin"), changed: sched.Notify,
+	h := &controlHandler{cfg: cfg, st: st, pipe: newPipeline(st, cfg, base), log: base.With("component", "admin"), changed: sched.Notify,
 		queued: deliverer.Notify}
 	ctl, err := control.Listen(cfg.SocketPath(), h.handle, &control.Options{Logger: base, Holder: "tidings serve"})
 	if err != nil {
