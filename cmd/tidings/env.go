@@ -110,7 +110,7 @@ func newPipeline(st *store.Store, cfg *config.Config, log *slog.Logger) *mailin.
 // commands (import) has none: an archive imported is not news, and its
 // mail is not answered.
 func pipelineOptions(cfg *config.Config, log *slog.Logger) mailin.PipelineOptions {
-	return mailin.PipelineOptions{Domain: cfg.Domain, Logger: log}
+	return mailin.PipelineOptions{Domain: cfg.Domain, Logger: log, ReactionWords: cfg.Reactions}
 }
 
 // newLogger builds the logger of config c writing to w. Commands other than
