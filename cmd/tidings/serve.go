@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tidings/tidings/config"
 	"github.com/tidings/tidings/control"
 	"github.com/tidings/tidings/digest"
@@ -178,6 +180,13 @@ func serve(e *env) error {
 			errc <- err
 		}
 	})
+	// The Prometheus registry; /metrics will serve it once the web side is
+	// wired. The IMAP pollers run with the scheduler and stop before the
+	// store closes.
+	metrics := prometheus.NewRegistry()
+	if err := startIMAP(bgCtx, &bg, e, st, pipe, metrics, base); err != nil {
+		errc <- fmt.Errorf("imap: %w", err)
+	}
 	log.Info("outbound mail", "outbox", cfg.OutboxDir(), "digest_members", recipients,
 		"catch_up", cfg.Digest.CatchUp, "templates", cmp.Or(cfg.Digest.Templates, "embedded"))
 	log.Info("tidings ready", "smtp", ln.Addr().String(), "control", cfg.SocketPath(),
