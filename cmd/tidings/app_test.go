@@ -169,9 +169,9 @@ func TestTeamAndMemberCommands(t *testing.T) {
 	}
 	wantMembers := []memberJSON{
 		{Address: "ana@example.com", Name: "Ana Lima", TZ: "Europe/Berlin", Start: "09:00", Days: "mon,wed,fri",
-			Teams: map[string]string{"eng": "digest", "ops": "immediate"}},
+			Teams: map[string]string{"eng": "digest", "ops": "immediate"}, Muted: []uint64{}, Followed: []uint64{}},
 		{Address: "bo@example.com", Name: "Bo", TZ: "Pacific/Auckland", Start: "07:15", Days: "mon-fri",
-			Teams: map[string]string{"eng": "digest", "ops": "off"}},
+			Teams: map[string]string{"eng": "digest", "ops": "off"}, Muted: []uint64{}, Followed: []uint64{}},
 	}
 	if !reflect.DeepEqual(members, wantMembers) {
 		t.Errorf("members = %+v\nwant %+v", members, wantMembers)

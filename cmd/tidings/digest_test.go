@@ -307,7 +307,8 @@ func TestDigestTemplatesOverride(t *testing.T) {
 	}
 	writeCfg("tpl")
 	out := tl.ok("digest", "preview", "ana@example.com", "--config", "t.toml")
-	if !strings.HasPrefix(out, "Custom digest for ana@example.com: [tidings] ") {
+	// After the header block the preview starts with: the body.
+	if _, body, _ := strings.Cut(out, "\n\n"); !strings.HasPrefix(body, "Custom digest for ana@example.com: [tidings] ") {
 		t.Errorf("override not used:\n%s", out)
 	}
 	writeCfg("missing")

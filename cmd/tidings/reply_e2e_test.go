@@ -381,9 +381,9 @@ func TestDigestReplyThroughTheBinary(t *testing.T) {
 			}
 		}
 	}
-	got := waitAnswers(t, in, "ana@example.com", 1)
+	waitAnswers(t, in, "ana@example.com", 1)
 	time.Sleep(time.Second) // a second answer, if one were coming
-	if got = answers(t, in, "ana@example.com"); len(got) != 1 || got[0].Header.Get("In-Reply-To") != "<ana-whole@example.com>" {
+	if got := answers(t, in, "ana@example.com"); len(got) != 1 || got[0].Header.Get("In-Reply-To") != "<ana-whole@example.com>" {
 		t.Errorf("%d automatic answers to ana, want one, to the first reply that named no thread", len(got))
 	}
 	in.Stop()
