@@ -44,6 +44,10 @@ func (p *Pipeline) deliverBatch(ctx context.Context, ds []Delivery) ([]Outcome, 
 		}
 		return nil
 	})
+	if err == nil && p.queued != nil && slices.ContainsFunc(outs, func(o Outcome) bool { return o.notified }) {
+		// What the Notifier queued is on disk now: the deliverer may take it.
+		p.queued()
+	}
 	for i := range ds {
 		if parsed[i] == nil {
 			continue
@@ -281,10 +285,12 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 				return o, nil, err
 			}
 		case r != nil:
-			threaded, err = p.postReply(tx, r, m, pm, reading, &in, now)
+			var answered bool
+			threaded, answered, err = p.postReply(tx, r, m, pm, reading, &in, now)
 			if err != nil {
 				return o, nil, err
 			}
+			o.notified = o.notified || answered
 		default:
 			m.Thread, m.Parent, err = p.thread(tx, in)
 			if err != nil {
@@ -309,6 +315,7 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 			if err := p.notifier.Posted(tx, m); err != nil {
 				return o, nil, fmt.Errorf("notify %s: %w", pm.MessageID, err)
 			}
+			o.notified = true
 		}
 	}
 	return o, nil, nil

@@ -37,6 +37,10 @@ type PipelineOptions struct {
 	// Notifier, when set, is told of each message posted to a thread and
 	// asked for automatic answers, inside the storing transaction.
 	Notifier Notifier
+	// Queued, when set, is called after a transaction in which the
+	// Notifier was called has committed: the mail it queued may leave
+	// now (the deliverer's Notify). It must not block.
+	Queued func()
 	// ReactionWords are the acknowledgements that make a reply a reaction;
 	// nil means DefaultReactionWords.
 	ReactionWords []string
@@ -51,6 +55,7 @@ type Pipeline struct {
 	now      func() time.Time
 	limits   Limits
 	notifier Notifier
+	queued   func()
 	words    []string
 }
 
@@ -66,18 +71,18 @@ func NewPipeline(st *store.Store, opts PipelineOptions) *Pipeline {
 		opts.Now = time.Now
 	}
 	return &Pipeline{st: st, domain: opts.Domain, log: opts.Logger.With("component", "mailin"), now: opts.Now,
-		limits: opts.Limits, notifier: opts.Notifier, words: opts.ReactionWords}
+		limits: opts.Limits, notifier: opts.Notifier, queued: opts.Queued, words: opts.ReactionWords}
 }
 
 // Delivery is one message for one or more teams.
 type Delivery struct {
-	Teams           []string // team names, from the recipients
+	Teams []string // team names, from the recipients
 	// Tokens are the reply-address tokens the mail was sent to, by team
 	// name (SMTP: "eng+TOKEN@example.com" gives "eng" → "TOKEN"). Such
 	// mail posts as the member the token was made for, to its thread, or
 	// is refused.
-	Tokens map[string]string
-	EnvelopeFrom    string   // MAIL FROM, "" for the null sender
+	Tokens          map[string]string
+	EnvelopeFrom    string // MAIL FROM, "" for the null sender
 	Raw             []byte
 	SkipSenderCheck bool // import: an administrator's act
 	// Record, when set, runs inside the transaction that decides the
@@ -97,6 +102,8 @@ type Outcome struct {
 	Stored     []uint64 // store sequence numbers, one per team it was new to
 	Duplicates []string // teams that already had it
 	Auto       string   // the message was an auto-reply or bounce, kept unthreaded
+
+	notified bool // the Notifier was called for it
 }
 
 // Rcpt is a recipient address resolved: its team, and for a reply address

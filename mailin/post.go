@@ -200,35 +200,38 @@ func flatten(s string) string {
 // postReply stores a message sent to a reply address: a mail command
 // changes the member's setting, a digest reply that names no thread is
 // kept unthreaded and explained, anything else joins the thread. It
-// reports whether the message was threaded.
-func (p *Pipeline) postReply(tx *store.Tx, r *replyTarget, m *store.Message, pm *Parsed, rd Reading, in *threadInput, now time.Time) (bool, error) {
+// reports whether the message was threaded, and whether an answer was
+// queued.
+func (p *Pipeline) postReply(tx *store.Tx, r *replyTarget, m *store.Message, pm *Parsed, rd Reading, in *threadInput, now time.Time) (threaded, answered bool, err error) {
 	m.Via = r.Via
 	if r.Thread == 0 {
 		if err := tx.PutUnthreaded(r.Team.Name, pm.MessageID, m.Seq); err != nil {
-			return false, err
+			return false, false, err
 		}
-		return false, p.answer(tx, pm, Answer{Kind: AnswerDigestHelp, Team: r.Team, Member: r.Member},
+		answered, err = p.answer(tx, pm, Answer{Kind: AnswerDigestHelp, Team: r.Team, Member: r.Member},
 			"digest-help:"+r.Member.Address, now)
+		return false, answered, err
 	}
 	th, err := tx.Thread(r.Thread)
 	if err != nil {
-		return false, fmt.Errorf("reply to thread %d: %w", r.Thread, err)
+		return false, false, fmt.Errorf("reply to thread %d: %w", r.Thread, err)
 	}
 	if rd.Command != "" && m.Kind == store.KindMessage {
 		kind, err := applyCommand(tx, r.Member.Address, th.ID, rd.Command)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		// The command is kept for the record, not posted.
 		if err := tx.PutUnthreaded(r.Team.Name, pm.MessageID, m.Seq); err != nil {
-			return false, err
+			return false, false, err
 		}
-		return false, p.answer(tx, pm, Answer{Kind: kind, Team: r.Team, Member: r.Member, Thread: th},
+		answered, err = p.answer(tx, pm, Answer{Kind: kind, Team: r.Team, Member: r.Member, Thread: th},
 			fmt.Sprintf("%s:%s:%d", kind, r.Member.Address, th.ID), now)
+		return false, answered, err
 	}
 	parent, err := replyParent(tx, r.Team.Name, th.ID, pm.InReplyTo)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	// The address decides the thread, whatever the headers say (a phone
 	// client may send none): the message answers its In-Reply-To when that
@@ -239,13 +242,13 @@ func (p *Pipeline) postReply(tx *store.Tx, r *replyTarget, m *store.Message, pm 
 	}
 	m.Thread, m.Parent, err = p.thread(tx, *in)
 	if err != nil {
-		return false, fmt.Errorf("thread %s: %w", pm.MessageID, err)
+		return false, false, fmt.Errorf("thread %s: %w", pm.MessageID, err)
 	}
 	if m.Thread != th.ID {
 		// Only a thread that had no message could get here.
 		p.log.Warn("reply address: message placed outside its thread", "message_id", pm.MessageID, "thread", th.ID, "placed", m.Thread)
 	}
-	return true, nil
+	return true, false, nil
 }
 
 // replyParent picks the message a reply to a thread answers: the first of
@@ -315,21 +318,21 @@ const answerEvery = 24 * time.Hour
 
 // answer queues an automatic answer to pm unless pm must not be answered
 // (automatic, bulk, or our own mail: RFC 3834) or one went under key in
-// the last day.
-func (p *Pipeline) answer(tx *store.Tx, pm *Parsed, a Answer, key string, now time.Time) error {
+// the last day. It reports whether it queued one.
+func (p *Pipeline) answer(tx *store.Tx, pm *Parsed, a Answer, key string, now time.Time) (bool, error) {
 	if p.notifier == nil || pm.Auto != "" || pm.Bulk {
-		return nil
+		return false, nil
 	}
 	if last, ok := tx.LastAnswered(key); ok && now.Sub(last) < answerEvery {
 		p.log.Info("automatic answer held back", "kind", a.Kind, "to", a.Member.Address, "last", last)
-		return nil
+		return false, nil
 	}
 	a.InReplyTo, a.Subject = pm.MessageID, pm.Subject
 	a.References = append(slices.Clone(pm.References), pm.MessageID)
 	if err := p.notifier.Answer(tx, a); err != nil {
-		return fmt.Errorf("answer %s: %w", a.Kind, err)
+		return false, fmt.Errorf("answer %s: %w", a.Kind, err)
 	}
-	return tx.PutAnswered(key, now)
+	return true, tx.PutAnswered(key, now)
 }
 
 // fromOurselves reports whether any author of pm is one of our own

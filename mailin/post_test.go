@@ -19,6 +19,7 @@ type recorder struct {
 	mu      sync.Mutex
 	posted  []store.Message
 	answers []Answer
+	queued  int // calls of the pipeline's Queued
 }
 
 func (r *recorder) Posted(_ *store.Tx, m *store.Message) error {
@@ -84,7 +85,8 @@ func newReplyEnv(t *testing.T) *replyEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.p = NewPipeline(st, PipelineOptions{Domain: "example.com", Now: func() time.Time { return e.now }, Notifier: e.rec})
+	e.p = NewPipeline(st, PipelineOptions{Domain: "example.com", Now: func() time.Time { return e.now }, Notifier: e.rec,
+		Queued: func() { e.rec.mu.Lock(); e.rec.queued++; e.rec.mu.Unlock() }})
 	e.deliver(t, nil, "Bo <bo@example.com>", "", msg("Bo <bo@example.com>", "eng@example.com", "Launch plan", launchMID, "We launch on Tuesday."))
 	err = st.Update(ctx, func(tx *store.Tx) error {
 		n, _, err := tx.Node("eng", launchMID)
@@ -190,8 +192,13 @@ func TestReplyAddressPostsAsTheMember(t *testing.T) {
 	if m, _ := e.message(t, "r2@x"); m.Thread != e.launch || m.From != anaAlias {
 		t.Errorf("alias reply %+v", m)
 	}
-	if got := len(e.rec.posted); got != 3 {
-		t.Errorf("notifier told of %d posts, want 3 (root and two replies)", got)
+	if got := len(e.rec.posted); got != 3 || e.rec.queued != 3 {
+		t.Errorf("notifier told of %d posts and Queued called %d times, want 3 and 3 (root and two replies)", got, e.rec.queued)
+	}
+	// Mail nobody is told of wakes nobody.
+	raw := strings.Replace(msg("Ana <ana@example.com>", "eng@example.com", "Out of office", "ooo@x", "Away."), "\r\n\r\n", "\r\nAuto-Submitted: auto-replied\r\n\r\n", 1)
+	if _, err := e.deliver(t, nil, "", "", raw); err != nil || e.rec.queued != 3 {
+		t.Errorf("after an auto-reply: %v, Queued called %d times, want still 3", err, e.rec.queued)
 	}
 }
 

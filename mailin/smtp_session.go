@@ -84,7 +84,7 @@ type session struct {
 	rcpts    []string
 	teams    []string
 	tokens   map[string]string // team name -> reply-address token
-	badLocal int // unknown recipients when sc is nil
+	badLocal int               // unknown recipients when sc is nil
 }
 
 // hangUpLocked marks the session closing for why and closes the reading

@@ -125,7 +125,7 @@ func serve(e *env) error {
 	deliverer := &mailout.Deliverer{Store: st, Dir: cfg.OutboxDir(), Transport: transport, Lifetime: cfg.Outbound.Lifetime,
 		Parallel: cfg.Outbound.MaxConnections, Logger: base}
 	popts := pipelineOptions(cfg, base)
-	popts.Notifier = newNotifier(st, cfg, renderer, base, deliverer.Notify)
+	popts.Notifier, popts.Queued = newNotifier(cfg, renderer, base), deliverer.Notify
 	pipe := mailin.NewPipeline(st, popts)
 	runner := &digest.Runner{Store: st, Renderer: renderer, Links: links, Defaults: digestDefaults(cfg),
 		Queue: queueDigest(cfg.Domain), Queued: deliverer.Notify, Logger: base}
