@@ -92,7 +92,7 @@ func (p *Pipeline) replyTarget(tx *store.Tx, tm store.Team, token string, pm *Pa
 		r.Thread, r.Via = th.ID, viaReplyAddress
 	case links.KindDigestReply:
 		r.Via = viaDigestReply
-		th, ok, err := p.digestThread(tx, signer, member, rd.Quoted, pm)
+		th, ok, err := p.digestThread(tx, signer, member, rd.Quoted+"\n"+quotedLines(rd.Text), pm)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -182,6 +182,19 @@ func (p *Pipeline) digestThread(tx *store.Tx, signer links.Signer, member store.
 		return store.Thread{}, false, nil
 	}
 	return liveThread(tx, hits[0].ID)
+}
+
+// quotedLines are the "> " lines of text: an inline reply keeps the
+// quotes it answers between its own paragraphs, in its new text.
+func quotedLines(text string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(l, " \t"), ">") {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // flatten lower-cases s, drops quote markers at line starts and folds all

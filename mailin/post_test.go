@@ -370,6 +370,11 @@ func TestDigestReplies(t *testing.T) {
 	if m, _ := e.message(t, "footer@x"); m.Thread != planB.Thread {
 		t.Errorf("section and links list: thread %d, want %d", m.Thread, planB.Thread)
 	}
+	// An inline answer below the section it answers.
+	send("inline@x", "On Mon, eng wrote:\r\n"+section("Launch plan B")+"\r\nThursday is better for support.\r\n")
+	if m, _ := e.message(t, "inline@x"); m.Thread != planB.Thread {
+		t.Errorf("inline answer below the Launch plan B section: thread %d, want %d", m.Thread, planB.Thread)
+	}
 	// Only one thread's reply link kept: that thread.
 	send("link@x", "This one.\r\n\r\nOn Mon, eng wrote:\r\n> Reply: mailto:"+strings.ToUpper(e.signer.ReplyAddress(e.eng, anaAddr, e.launch))+"\r\n")
 	if m, _ := e.message(t, "link@x"); m.Thread != e.launch {
