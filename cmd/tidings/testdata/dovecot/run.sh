@@ -34,9 +34,13 @@ dovecot=${DOVECOT:-/usr/sbin/dovecot}
 if [ "$(id -u)" = 0 ]; then
 	mail_user=dovecot
 	login_user=dovenull
+	chroot=
 else
 	mail_user=$(id -un)
 	login_user=$mail_user
+	# Only root may chroot, which Dovecot does for its login processes
+	# and anvil unless told not to.
+	chroot='chroot ='
 fi
 mail_group=$(id -gn "$mail_user")
 
@@ -73,7 +77,11 @@ default_internal_user = $mail_user
 default_internal_group = $mail_group
 default_login_user = $login_user
 
+service anvil {
+  $chroot
+}
 service imap-login {
+  $chroot
   inet_listener imap {
     address = 127.0.0.1
     port = $port
@@ -84,6 +92,7 @@ service imap-login {
 }
 # No other listeners: nothing else of the host's is claimed.
 service pop3-login {
+  $chroot
   inet_listener pop3 {
     port = 0
   }
@@ -92,6 +101,7 @@ service pop3-login {
   }
 }
 service submission-login {
+  $chroot
   inet_listener submission {
     port = 0
   }
