@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/tidings/tidings/config"
 	"github.com/tidings/tidings/control"
@@ -23,6 +25,7 @@ import (
 	"github.com/tidings/tidings/mailin"
 	"github.com/tidings/tidings/mailout"
 	"github.com/tidings/tidings/store"
+	"github.com/tidings/tidings/web"
 )
 
 // shutdownGrace is how long serve lets SMTP sessions and admin commands in
@@ -152,6 +155,13 @@ func serve(e *env) error {
 		closeStore()
 		return fmt.Errorf("serve: cannot listen for SMTP on %s: %w", cfg.SMTP.Listen, err)
 	}
+	webLn, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		ln.Close()
+		ctl.Shutdown(context.Background())
+		closeStore()
+		return fmt.Errorf("serve: cannot listen for HTTP on %s: %w", cfg.HTTP.Listen, err)
+	}
 	smtpSrv := mailin.NewSMTPServer(pipe, smtpOptions(cfg, tlsConf, base))
 
 	errc := make(chan error, 4)
@@ -180,16 +190,27 @@ func serve(e *env) error {
 			errc <- err
 		}
 	})
-	// The Prometheus registry; /metrics will serve it once the web side is
-	// wired. The IMAP pollers run with the scheduler and stop before the
-	// store closes.
+	// The Prometheus registry /metrics serves. The IMAP pollers run with
+	// the scheduler and stop before the store closes.
 	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := startIMAP(bgCtx, &bg, e, st, pipe, metrics, base); err != nil {
 		errc <- fmt.Errorf("imap: %w", err)
 	}
+	httpSrv := &http.Server{
+		Handler: web.Handler(web.Options{Metrics: metrics, Logger: base,
+			Health: func(context.Context) error { return st.View(func(*store.Tx) error { return nil }) }}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(base.With("component", "web").Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := httpSrv.Serve(webLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
 	log.Info("outbound mail", "outbox", cfg.OutboxDir(), "digest_members", recipients,
 		"catch_up", cfg.Digest.CatchUp, "templates", cmp.Or(cfg.Digest.Templates, "embedded"))
-	log.Info("tidings ready", "smtp", ln.Addr().String(), "control", cfg.SocketPath(),
+	log.Info("tidings ready", "smtp", ln.Addr().String(), "http", webLn.Addr().String(), "control", cfg.SocketPath(),
 		"data", cfg.DataDir, "domain", cfg.Domain, "starttls", tlsConf != nil)
 
 	var runErr error
@@ -210,6 +231,13 @@ func serve(e *env) error {
 		defer cancel()
 		if err := smtpSrv.Shutdown(ctx); err != nil {
 			log.Warn("smtp sessions cut off", "error", err)
+		}
+	})
+	wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := httpSrv.Shutdown(ctx); err != nil {
+			log.Warn("http requests cut off", "error", err)
 		}
 	})
 	wg.Go(func() {
