@@ -551,7 +551,7 @@ func returnPath(raw []byte) string {
 	}
 	rp := strings.TrimSpace(m.Header.Get("Return-Path"))
 	rp = strings.TrimSuffix(strings.TrimPrefix(rp, "<"), ">")
-	if strings.ContainsAny(rp, " <>\t") {
+	if strings.ContainsAny(rp, " <>\t\r\n") {
 		return ""
 	}
 	return rp

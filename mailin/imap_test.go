@@ -463,3 +463,14 @@ func TestReturnPath(t *testing.T) {
 		}
 	}
 }
+
+func FuzzReturnPath(f *testing.F) {
+	f.Add([]byte("Return-Path: <bounce@example.org>\r\nFrom: a@b\r\n\r\nx"))
+	f.Add([]byte("Return-Path: <>\r\n\r\n"))
+	f.Add([]byte("Return-Path:\r\n <folded@example.org>\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if rp := returnPath(raw); strings.ContainsAny(rp, " <>\t\r\n") {
+			t.Errorf("returnPath = %q", rp)
+		}
+	})
+}
