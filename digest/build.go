@@ -407,10 +407,34 @@ func newMessageView(m *store.Message) *MessageView {
 		mentions:    mentionsIn(text),
 	}
 	if m.Kind == store.KindForward {
-		mv.Forwarded = m.OriginalFrom
+		mv.Forwarded, text = forwardView(m, text)
 	}
 	mv.Text, mv.Truncated = cutText(text)
 	return mv
+}
+
+// forwardView is how a forward reads: "forwarded from" its original author
+// and date, and, when the forwarder wrote a note, the note first with the
+// original quoted below it.
+func forwardView(m *store.Message, text string) (forwarded, shown string) {
+	forwarded = m.OriginalFrom
+	if !m.OriginalDate.IsZero() {
+		forwarded += ", " + m.OriginalDate.UTC().Format("2 Jan 2006")
+	}
+	note := strings.TrimSpace(m.Note)
+	if note == "" {
+		return forwarded, text
+	}
+	var b strings.Builder
+	b.WriteString(note)
+	b.WriteString("\n\n")
+	for i, l := range strings.Split(text, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(strings.TrimRight("> "+l, " "))
+	}
+	return forwarded, b.String()
 }
 
 // aggregate sums reactions by their text in order of first use, leaving

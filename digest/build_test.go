@@ -416,3 +416,23 @@ func TestBuildFollowed(t *testing.T) {
 		t.Errorf("followed thread 107 in section %q, want %q", got, SectionYours)
 	}
 }
+
+// TestForwardView: a forward shows its original author and date, and the
+// forwarder's note above the original, quoted.
+func TestForwardView(t *testing.T) {
+	t.Parallel()
+	m := &store.Message{Kind: store.KindForward, OriginalFrom: "updates@vendor.example",
+		OriginalDate: time.Date(2026, 11, 26, 16, 12, 0, 0, time.UTC), Note: "FYI, this hits the budget.\n",
+		Text: "Prices rise by 4 %.\n\nFrom January."}
+	mv := newMessageView(m)
+	if mv.Forwarded != "updates@vendor.example, 26 Nov 2026" {
+		t.Errorf("Forwarded = %q", mv.Forwarded)
+	}
+	if want := "FYI, this hits the budget.\n\n> Prices rise by 4 %.\n>\n> From January."; mv.Text != want {
+		t.Errorf("Text = %q, want %q", mv.Text, want)
+	}
+	m.Note, m.OriginalDate = "", time.Time{}
+	if mv := newMessageView(m); mv.Forwarded != "updates@vendor.example" || mv.Text != "Prices rise by 4 %.\n\nFrom January." {
+		t.Errorf("without note or date: %q, %q", mv.Forwarded, mv.Text)
+	}
+}

@@ -261,10 +261,11 @@ func notifyMessageView(m *store.Message) templates.Message {
 	from := strings.ToLower(m.From)
 	v := templates.Message{From: displayName(m.FromName, from), Address: from,
 		Attachments: attachments(m.Attachments)}
+	text := newText(m.Text, m.Kind)
 	if m.Kind == store.KindForward {
-		v.Forwarded = m.OriginalFrom
+		v.Forwarded, text = forwardView(m, text)
 	}
-	v.Text, v.Truncated = cutRunes(newText(m.Text, m.Kind), notifyMaxRunes)
+	v.Text, v.Truncated = cutRunes(text, notifyMaxRunes)
 	return v
 }
 
