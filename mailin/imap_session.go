@@ -349,6 +349,7 @@ func (s *imapSession) deliver(ctx context.Context, b *batch, uid uint32, raw []b
 		Teams:        []string{p.opts.Team},
 		EnvelopeFrom: returnPath(raw),
 		Raw:          raw,
+		FromMailbox:  true,
 		Record: func(tx *store.Tx, _ Outcome, rej error) error {
 			recorded = true
 			return s.record(tx, b, uid, rej != nil)

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tidings/tidings/links"
 	"github.com/tidings/tidings/store"
 )
 
@@ -146,14 +147,19 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 
 	reading := Read(pm, false, p.words)
 
+	tokens := d.Tokens
+	if d.FromMailbox && len(tokens) == 0 {
+		tokens = mailboxTokens(teams, pm)
+	}
+
 	// Mail to a reply address posts as the member the address was made
 	// for, to its thread; anyone else is refused, whatever the rest of the
 	// recipients.
 	replies := map[string]*replyTarget{}
-	if len(d.Tokens) > 0 {
+	if len(tokens) > 0 {
 		var resolved []store.Team
 		for _, tm := range teams {
-			tok, ok := d.Tokens[tm.Name]
+			tok, ok := tokens[tm.Name]
 			if !ok {
 				resolved = append(resolved, tm)
 				continue
@@ -319,6 +325,34 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 		}
 	}
 	return o, nil, nil
+}
+
+// mailboxTokens finds the reply-address tokens of mail fetched from a
+// team's mailbox, where no RCPT TO says where it was sent: in the envelope
+// recipients the delivering MTA recorded, or, without those, in To and Cc.
+// Only addresses of the team's own address with a +token count.
+func mailboxTokens(teams []store.Team, pm *Parsed) map[string]string {
+	cands := pm.DeliveredTo
+	if len(cands) == 0 {
+		for _, a := range append(slices.Clone(pm.To), pm.Cc...) {
+			cands = append(cands, a.Addr)
+		}
+	}
+	var out map[string]string
+	for _, tm := range teams {
+		for _, c := range cands {
+			base, tok, ok := links.SplitAddress(c)
+			if !ok || tok == "" || !strings.EqualFold(base, tm.Address) {
+				continue
+			}
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[tm.Name] = tok
+			break
+		}
+	}
+	return out
 }
 
 // mayPost reports whether addr may post to team: a member of it (by their

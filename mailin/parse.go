@@ -28,8 +28,11 @@ type Parsed struct {
 	From      Address
 	// Authors are all the mailboxes of the From field, From first: RFC
 	// 5322 section 3.6.2 allows several. Each must be allowed to post.
-	Authors     []Address
-	To, Cc      []Address
+	Authors []Address
+	To, Cc  []Address
+	// DeliveredTo are the envelope recipients a delivering MTA recorded
+	// (Delivered-To, X-Original-To, Envelope-To), lower-case.
+	DeliveredTo []string
 	Subject     string    // decoded, control characters removed
 	Date        time.Time // UTC; zero when missing or unparseable
 	InReplyTo   []string

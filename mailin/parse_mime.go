@@ -45,6 +45,7 @@ package mailin
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -460,6 +461,17 @@ func (w *walker) message(h textproto.Header, root *part, synthetic func() string
 	}
 	for _, v := range h.Values("Cc") {
 		p.Cc = append(p.Cc, parseAddressList(v, hint)...)
+	}
+	// The envelope recipient as the delivering MTA recorded it: where mail
+	// fetched from a mailbox was really sent (a reply address, say).
+	for _, k := range []string{"Delivered-To", "X-Original-To", "Envelope-To"} {
+		for _, v := range h.Values(k) {
+			for _, a := range parseAddressList(v, hint) {
+				if a.Addr != "" && !slices.Contains(p.DeliveredTo, a.Addr) {
+					p.DeliveredTo = append(p.DeliveredTo, a.Addr)
+				}
+			}
+		}
 	}
 	p.Subject = decodeHeaderText(h.Get("Subject"), hint)
 	p.Date = parseDate(h.Get("Date"))

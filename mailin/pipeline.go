@@ -81,7 +81,12 @@ type Delivery struct {
 	// name (SMTP: "eng+TOKEN@example.com" gives "eng" → "TOKEN"). Such
 	// mail posts as the member the token was made for, to its thread, or
 	// is refused.
-	Tokens          map[string]string
+	Tokens map[string]string
+	// FromMailbox marks mail fetched from a team's mailbox (IMAP): with
+	// no Tokens, the reply-address tokens are read from the envelope
+	// recipients the delivering MTA recorded (Delivered-To, X-Original-To)
+	// or, without those, from To and Cc.
+	FromMailbox     bool
 	EnvelopeFrom    string // MAIL FROM, "" for the null sender
 	Raw             []byte
 	SkipSenderCheck bool // import: an administrator's act

@@ -462,3 +462,36 @@ func TestForwardsTakeTheOriginalSubject(t *testing.T) {
 		t.Errorf("thread subject %q, want the original's", th.Subject)
 	}
 }
+
+// TestMailboxReplyAddresses: mail fetched from the team's mailbox has no
+// RCPT TO; its reply address is found in Delivered-To, else in To or Cc.
+func TestMailboxReplyAddresses(t *testing.T) {
+	t.Parallel()
+	e := newReplyEnv(t)
+	tok := e.token(anaAddr, e.launch)
+	deliver := func(mid string, extra, to string) error {
+		raw := msg("Ana <ana@example.com>", to, "Quick answer", mid, "Yes.")
+		raw = strings.Replace(raw, "\r\n\r\n", "\r\n"+extra+"\r\n", 1)
+		_, err := e.p.Deliver(context.Background(), Delivery{Teams: []string{"eng"}, FromMailbox: true, Raw: []byte(raw)})
+		return err
+	}
+	if err := deliver("dt@x", "Delivered-To: eng+"+tok+"@example.com\r\n", "eng@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := deliver("to@x", "", "Eng <eng+"+strings.ToUpper(tok)+"@example.com>"); err != nil {
+		t.Fatal(err)
+	}
+	for _, mid := range []string{"dt@x", "to@x"} {
+		if m, _ := e.message(t, mid); m.Thread != e.launch || m.Via != viaReplyAddress {
+			t.Errorf("%s: thread %d via %q, want %d via the reply address", mid, m.Thread, m.Via, e.launch)
+		}
+	}
+	// Another domain's plus address is not ours; a bad token is refused.
+	if err := deliver("other@x", "", "eng+"+tok+"@elsewhere.example"); err != nil {
+		t.Errorf("a stranger's plus address: %v", err)
+	} else if m, _ := e.message(t, "other@x"); m.Via != "" {
+		t.Errorf("a stranger's plus address was read as a reply address: %+v", m)
+	}
+	err := deliver("forged@x", "Delivered-To: eng+"+tok+"x@example.com\r\n", "eng@example.com")
+	wantRejection(t, err, 550, [3]int{5, 7, 1})
+}
