@@ -23,6 +23,7 @@ fuzz:
 	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzNormalizeBody$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzForward$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzSplitReply$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mailin -run '^$$' -fuzz '^FuzzReturnPath$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mailout -run '^$$' -fuzz '^FuzzCompose$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./digest -run '^$$' -fuzz '^FuzzNewText$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./templates -run '^$$' -fuzz '^FuzzMarkdown$$' -fuzztime $(FUZZTIME)
