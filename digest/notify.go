@@ -339,14 +339,17 @@ func (n *Notifier) notice(l links.Signer, team store.Team, th store.Thread, mem 
 	}
 	threadID := ThreadID(team.Name, th.ID, n.Domain)
 	ml := mailout.Mail{
-		From:           mail.Address{Name: mv.From + " via " + team.Name, Address: team.Address},
-		To:             mail.Address{Name: mem.Name, Address: mem.Address},
-		ReplyTo:        &mail.Address{Address: replyAddr},
-		Subject:        subj,
-		Date:           at.In(loc),
-		MessageID:      mailout.MessageID(NoticeNotify, team.Name+"|"+m.MessageID+"|"+me, n.Domain),
-		InReplyTo:      threadID,
-		References:     []string{threadID},
+		From:      mail.Address{Name: mv.From + " via " + team.Name, Address: team.Address},
+		To:        mail.Address{Name: mem.Name, Address: mem.Address},
+		ReplyTo:   &mail.Address{Address: replyAddr},
+		Subject:   subj,
+		Date:      at.In(loc),
+		MessageID: mailout.MessageID(NoticeNotify, team.Name+"|"+m.MessageID+"|"+me, n.Domain),
+		InReplyTo: threadID,
+		// The message's own Message-ID after the thread's: a reply to the
+		// notification carries it back in its References, so that the
+		// reply answers this message, not merely the thread.
+		References:     notifyReferences(threadID, m),
 		UnsubscribeURL: v.UnsubscribeURL,
 		// As a digest's: a reply "unsubscribe" to the member's digest
 		// address.
@@ -355,6 +358,15 @@ func (n *Notifier) notice(l links.Signer, team store.Team, th store.Thread, mem 
 		HTML:              html,
 	}
 	return Notice{Kind: NoticeNotify, Team: team, Member: mem, Reason: reason, Mail: ml, EnvelopeFrom: team.Address}, nil
+}
+
+// notifyReferences are a notification's References: the thread's stable
+// ID, then the message's Message-ID unless it is one we made up.
+func notifyReferences(threadID string, m *store.Message) []string {
+	if m.Synthetic || m.MessageID == "" {
+		return []string{threadID}
+	}
+	return []string{threadID, m.MessageID}
 }
 
 // threadSubject is the subject a notification shows for its thread: the
@@ -407,6 +419,11 @@ func preheader(m templates.Message) string {
 // good.
 func (n *Notifier) queue(tx *store.Tx, nt Notice) error {
 	_, err := n.Queue(tx, nt)
+	if errors.Is(err, mailout.ErrInvalid) && len(nt.Mail.References) > 1 {
+		// The message's own Message-ID may be one we cannot write back.
+		nt.Mail.References = nt.Mail.References[:1]
+		_, err = n.Queue(tx, nt)
+	}
 	if errors.Is(err, mailout.ErrInvalid) {
 		n.log().Error("mail not sent: it cannot be written", "kind", nt.Kind, "member", nt.Member.Address, "error", err)
 		return nil
@@ -429,17 +446,22 @@ func (n *Notifier) Answer(tx *store.Tx, a mailin.Answer) error {
 		TeamAddress: a.Team.Address,
 	}
 	switch a.Kind {
-	case mailin.AnswerMuted, mailin.AnswerUnmuted, mailin.AnswerFollowed, mailin.AnswerDigestHelp:
+	case mailin.AnswerMuted, mailin.AnswerUnmuted, mailin.AnswerFollowed, mailin.AnswerDigestHelp, mailin.AnswerUnsubscribed:
 	default:
 		return fmt.Errorf("digest: answer %q to %s: no such kind", a.Kind, me)
 	}
 	var replyTo *mail.Address
 	subject := a.Subject
-	if a.Kind != mailin.AnswerDigestHelp {
-		l, err := links.FromTx(tx, now, n.Domain, n.BaseURL)
-		if err != nil {
-			return fmt.Errorf("digest: answer %s to %s: %w", a.Kind, me, err)
-		}
+	l, err := links.FromTx(tx, now, n.Domain, n.BaseURL)
+	if err != nil {
+		return fmt.Errorf("digest: answer %s to %s: %w", a.Kind, me, err)
+	}
+	switch a.Kind {
+	case mailin.AnswerDigestHelp, mailin.AnswerUnsubscribed:
+		// A reply to the answer ("ok, thanks") goes back to the member's
+		// digest address, never to the whole team.
+		replyTo = &mail.Address{Address: l.DigestAddress(a.Team, me)}
+	default:
 		v.Thread = threadSubject(a.Thread.Subject, "", a.Team.Name)
 		v.ReplyAddress = l.ReplyAddress(a.Team, me, a.Thread.ID)
 		v.URL = l.ThreadURL(a.Thread.ID)

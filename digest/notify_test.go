@@ -388,8 +388,9 @@ func TestNotifyHeaders(t *testing.T) {
 		if got := h.Get("In-Reply-To"); got != threadID {
 			t.Errorf("mail %d: In-Reply-To %q, want the thread's %q", i, got, threadID)
 		}
-		if got := h.Get("References"); got != threadID {
-			t.Errorf("mail %d: References %q, want the thread's %q", i, got, threadID)
+		// The thread's ID, then the message's own: a reply names both.
+		if got := h.Get("References"); !strings.HasPrefix(got, threadID+" <") || strings.Count(got, "<") != 2 {
+			t.Errorf("mail %d: References %q, want the thread's %q and the message's", i, got, threadID)
 		}
 		rt, err := mail.ParseAddress(h.Get("Reply-To"))
 		if err != nil {
@@ -727,8 +728,17 @@ func TestAnswer(t *testing.T) {
 				if tok, ok := w.signer(t).CheckToken(notifyEng, "bo@example.com", token); !ok || tok.Thread != th.ID {
 					t.Errorf("Reply-To %q is not Bo's reply address for the thread", rt)
 				}
-			} else if rt != "" {
-				t.Errorf("Reply-To %q; want none", rt)
+			} else {
+				// A reply to the explanation goes to Bo's digest address,
+				// never to the whole team.
+				a, err := mail.ParseAddress(rt)
+				if err != nil {
+					t.Fatalf("Reply-To %q: %v", rt, err)
+				}
+				_, token, _ := links.SplitAddress(a.Address)
+				if tok, ok := w.signer(t).CheckToken(notifyEng, "bo@example.com", token); !ok || tok.Kind != links.KindDigestReply {
+					t.Errorf("Reply-To %q is not Bo's digest address", rt)
+				}
 			}
 			if body := partsText(t, m.raw); !strings.Contains(strings.Join(strings.Fields(body), " "), tc.want) {
 				t.Errorf("answer lacks %q:\n%s", tc.want, body)

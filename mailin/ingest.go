@@ -82,6 +82,10 @@ func (p *Pipeline) parseAll(ds []Delivery, errs []error) []*Parsed {
 			errs[i] = fmt.Errorf("parse: %w", err)
 			p.log.Error("parse failed", "error", err)
 		default:
+			// Reading the content (quotes, forwards) is done here too,
+			// outside the write transaction.
+			rd := Read(pm, false, p.words)
+			pm.reading = &rd
 			parsed[i] = pm
 		}
 	}
@@ -134,7 +138,9 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 
 	// Our own mail come back (a digest sent to a team address, say) is
 	// kept for the record like an auto-reply, never posted or answered.
-	if auto == "" {
+	// An imported archive is taken as it is: its mail from a team's
+	// address (a list that rewrote From, say) is not our own.
+	if auto == "" && !d.SkipSenderCheck {
 		own, err := fromOurselves(tx, pm)
 		if err != nil {
 			return o, nil, err
@@ -145,7 +151,11 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 		}
 	}
 
-	reading := Read(pm, false, p.words)
+	reading := pm.reading
+	if reading == nil {
+		rd := Read(pm, false, p.words)
+		reading = &rd
+	}
 
 	tokens := d.Tokens
 	if d.FromMailbox && len(tokens) == 0 {
@@ -161,10 +171,12 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 		for _, tm := range teams {
 			tok, ok := tokens[tm.Name]
 			if !ok {
-				resolved = append(resolved, tm)
+				if !slices.ContainsFunc(resolved, func(t store.Team) bool { return t.Name == tm.Name }) {
+					resolved = append(resolved, tm)
+				}
 				continue
 			}
-			r, rej, err := p.replyTarget(tx, tm, tok, pm, reading, now)
+			r, rej, err := p.replyTarget(tx, tm, tok, pm, *reading, now)
 			if err != nil || rej != nil {
 				return o, rej, err
 			}
@@ -292,7 +304,7 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 			}
 		case r != nil:
 			var answered bool
-			threaded, answered, err = p.postReply(tx, r, m, pm, reading, &in, now)
+			threaded, answered, err = p.postReply(tx, d, r, m, pm, *reading, &in, now)
 			if err != nil {
 				return o, nil, err
 			}

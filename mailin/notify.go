@@ -30,6 +30,9 @@ const (
 	AnswerUnmuted    = "unmuted"     // … unmuted it
 	AnswerFollowed   = "followed"    // … followed it
 	AnswerDigestHelp = "digest-help" // a reply to a whole digest that named no one thread
+	// AnswerUnsubscribed confirms "unsubscribe" sent to a digest address
+	// (the List-Unsubscribe mailto): the member's digest teams are off.
+	AnswerUnsubscribed = "unsubscribed"
 )
 
 // Answer is one automatic answer to a member's mail.

@@ -49,6 +49,8 @@ type Parsed struct {
 	// (each also listed in Attachments): the original of a forward.
 	Embedded []*Parsed
 	Problems []string
+
+	reading *Reading // the pipeline's Read of it, made outside its transaction
 }
 
 // Values of Parsed.Auto.

@@ -3,6 +3,7 @@ package mailin
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,9 @@ type replyTarget struct {
 	// quote named no one thread.
 	Thread uint64
 	Via    string // "reply-address" or "digest-reply"
+	// Unsubscribe is set for "unsubscribe" sent to a digest address: the
+	// List-Unsubscribe mailto of digests and notifications.
+	Unsubscribe bool
 }
 
 // Values of store.Message.Via.
@@ -92,7 +96,11 @@ func (p *Pipeline) replyTarget(tx *store.Tx, tm store.Team, token string, pm *Pa
 		r.Thread, r.Via = th.ID, viaReplyAddress
 	case links.KindDigestReply:
 		r.Via = viaDigestReply
-		th, ok, err := p.digestThread(tx, signer, member, rd.Quoted+"\n"+quotedLines(rd.Text), pm)
+		if isUnsubscribe(pm, rd) {
+			r.Unsubscribe = true
+			break
+		}
+		th, ok, err := p.digestThread(tx, signer, tm, member, rd.Quoted+"\n"+quotedLines(rd.Text), pm)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -122,12 +130,28 @@ func liveThread(tx *store.Tx, id uint64) (store.Thread, bool, error) {
 	return th, err == nil, err
 }
 
+// Bounds on matching a digest reply to a thread, which runs inside the
+// write transaction: the quote looked at, and the reply links tried.
+const (
+	maxDigestQuote  = 64 << 10
+	maxQuotedTokens = 16
+)
+
+// tokenRE finds reply-address tokens in a quote: base32 letters after a
+// '+' (the team's local part before it varies).
+var tokenRE = regexp.MustCompile(`\+([a-z2-7]{16,40})@`)
+
 // digestThread finds the one thread a reply to a digest answers: among the
 // threads of the digest it answers (the one its In-Reply-To or References
-// name, else any the member was sent lately), those whose subject the kept
-// quote contains — or, when it contains none, whose reply address it
-// contains. More than one, or none, and the reply names no thread.
-func (p *Pipeline) digestThread(tx *store.Tx, signer links.Signer, member store.Member, quoted string, pm *Parsed) (store.Thread, bool, error) {
+// name, else any the member was sent lately), in teams the member is still
+// in, those whose title line ("* Subject" in the text part, the subject
+// alone on a line from the HTML part) the kept quote contains — or, when
+// it contains none, whose reply link it contains. More than one, or none,
+// and the reply names no thread.
+func (p *Pipeline) digestThread(tx *store.Tx, signer links.Signer, tm store.Team, member store.Member, quoted string, pm *Parsed) (store.Thread, bool, error) {
+	if len(quoted) > maxDigestQuote {
+		quoted = quoted[:maxDigestQuote]
+	}
 	if strings.TrimSpace(quoted) == "" {
 		return store.Thread{}, false, nil
 	}
@@ -138,7 +162,7 @@ func (p *Pipeline) digestThread(tx *store.Tx, signer links.Signer, member store.
 	var pool []store.DigestThread
 	for _, e := range entries {
 		if slices.Contains(pm.InReplyTo, e.MessageID) || slices.Contains(pm.References, e.MessageID) {
-			pool = e.Threads
+			pool = slices.Clone(e.Threads)
 			break
 		}
 	}
@@ -153,35 +177,97 @@ func (p *Pipeline) digestThread(tx *store.Tx, signer links.Signer, member store.
 			}
 		}
 	}
-	// Longer subjects first, each quoted occurrence taken out once it has
+	// A team the member has left is not theirs to post to any more.
+	pool = slices.DeleteFunc(pool, func(t store.DigestThread) bool {
+		_, in := member.Teams[t.Team]
+		return !in
+	})
+	// Longer subjects first, each quoted title taken out once it has
 	// counted: "Launch plan B" quoted does not also count for "Launch
 	// plan", while both quoted count for both.
-	pool = slices.Clone(pool)
 	slices.SortStableFunc(pool, func(a, b store.DigestThread) int { return len(b.Subject) - len(a.Subject) })
-	q := flatten(quoted)
-	var hits, byToken []store.DigestThread
+	lines := quotedTitleLines(quoted)
+	var hits []store.DigestThread
 	for _, t := range pool {
-		if subj := flatten(t.Subject); len([]rune(subj)) >= 3 && strings.Contains(q, subj) {
-			q = strings.ReplaceAll(q, subj, "\x00")
-			hits = append(hits, t)
+		subj := flatten(t.Subject)
+		if subj == "" {
 			continue
 		}
-		if tm, err := tx.Team(t.Team); err == nil {
-			addr := signer.ReplyAddress(tm, member.Address, t.ID)
-			if _, tok, ok := links.SplitAddress(addr); ok && strings.Contains(q, strings.ToLower(tok)) {
-				byToken = append(byToken, t)
+		found := false
+		for i, l := range lines {
+			// The text part's "* Subject" (maybe followed by its wrapped
+			// rest), or the subject alone on its line, as a client's text
+			// of the HTML part shows it, perhaps with its link after it.
+			if l == subj || strings.HasPrefix(l, subj+" <") ||
+				strings.HasPrefix(l, "* "+subj) && (len(l) == len(subj)+2 || l[len(subj)+2] == ' ') {
+				lines[i], found = "", true
 			}
 		}
+		if found {
+			hits = append(hits, t)
+		}
 	}
-	// Subjects decide; the reply links count only when no subject is
-	// quoted, since the digest's list of links at its end names them all.
+	// The reply links count only when no title is quoted, since the
+	// digest's list of links at its end names them all.
 	if len(hits) == 0 {
-		hits = byToken
+		seen := map[uint64]bool{}
+		for i, m := range tokenRE.FindAllStringSubmatch(strings.ToLower(quoted), -1) {
+			if i >= maxQuotedTokens {
+				break
+			}
+			tok, ok := signer.CheckToken(tm, member.Address, m[1])
+			if !ok || tok.Kind != links.KindThreadReply || seen[tok.Thread] {
+				continue
+			}
+			// Thread tokens of another team are made under that team's
+			// name; this finds only the digest's own team's, which is
+			// where its links point.
+			if i := slices.IndexFunc(pool, func(t store.DigestThread) bool { return t.ID == tok.Thread }); i >= 0 {
+				seen[tok.Thread] = true
+				hits = append(hits, pool[i])
+			}
+		}
 	}
 	if len(hits) != 1 {
 		return store.Thread{}, false, nil
 	}
 	return liveThread(tx, hits[0].ID)
+}
+
+// quotedTitleLines are the quote's lines, flattened, with a line that
+// continues a "* " title (the text part wraps long subjects, indenting the
+// rest) joined to it.
+func quotedTitleLines(quoted string) []string {
+	var out []string
+	for _, raw := range strings.Split(quoted, "\n") {
+		l := strings.TrimLeft(raw, "> \t\r")
+		indented := len(l) < len(strings.TrimLeft(raw, ">")) && strings.HasPrefix(strings.TrimLeft(raw, ">"), "   ")
+		f := flatten(l)
+		if f == "" {
+			out = append(out, "")
+			continue
+		}
+		if indented && len(out) > 0 && strings.HasPrefix(out[len(out)-1], "* ") {
+			out = append(out, "") // keep the count of lines
+			out[len(out)-2] += " " + f
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// isUnsubscribe reports whether mail to a digest address asks to stop
+// digests: its new text, or with none its subject, is "unsubscribe"
+// (what the List-Unsubscribe mailto writes).
+func isUnsubscribe(pm *Parsed, rd Reading) bool {
+	word := func(s string) bool {
+		return strings.EqualFold(strings.Trim(strings.TrimSpace(s), ".!"), "unsubscribe")
+	}
+	if t := strings.TrimSpace(rd.Text); t != "" {
+		return word(t)
+	}
+	return word(pm.Subject)
 }
 
 // quotedLines are the "> " lines of text: an inline reply keeps the
@@ -215,13 +301,22 @@ func flatten(s string) string {
 // kept unthreaded and explained, anything else joins the thread. It
 // reports whether the message was threaded, and whether an answer was
 // queued.
-func (p *Pipeline) postReply(tx *store.Tx, r *replyTarget, m *store.Message, pm *Parsed, rd Reading, in *threadInput, now time.Time) (threaded, answered bool, err error) {
+func (p *Pipeline) postReply(tx *store.Tx, d Delivery, r *replyTarget, m *store.Message, pm *Parsed, rd Reading, in *threadInput, now time.Time) (threaded, answered bool, err error) {
 	m.Via = r.Via
-	if r.Thread == 0 {
+	if r.Unsubscribe || r.Thread == 0 {
+		// Kept for the record, not posted.
 		if err := tx.PutUnthreaded(r.Team.Name, pm.MessageID, m.Seq); err != nil {
 			return false, false, err
 		}
-		answered, err = p.answer(tx, pm, Answer{Kind: AnswerDigestHelp, Team: r.Team, Member: r.Member},
+		if r.Unsubscribe {
+			changed, err := unsubscribe(tx, r.Member.Address)
+			if err != nil || !changed {
+				return false, false, err
+			}
+			answered, err = p.answer(tx, d, pm, Answer{Kind: AnswerUnsubscribed, Team: r.Team, Member: r.Member}, "", now)
+			return false, answered, err
+		}
+		answered, err = p.answer(tx, d, pm, Answer{Kind: AnswerDigestHelp, Team: r.Team, Member: r.Member},
 			"digest-help:"+r.Member.Address, now)
 		return false, answered, err
 	}
@@ -230,7 +325,7 @@ func (p *Pipeline) postReply(tx *store.Tx, r *replyTarget, m *store.Message, pm 
 		return false, false, fmt.Errorf("reply to thread %d: %w", r.Thread, err)
 	}
 	if rd.Command != "" && m.Kind == store.KindMessage {
-		kind, err := applyCommand(tx, r.Member.Address, th.ID, rd.Command)
+		kind, changed, err := applyCommand(tx, r.Member.Address, th.ID, rd.Command)
 		if err != nil {
 			return false, false, err
 		}
@@ -238,11 +333,15 @@ func (p *Pipeline) postReply(tx *store.Tx, r *replyTarget, m *store.Message, pm 
 		if err := tx.PutUnthreaded(r.Team.Name, pm.MessageID, m.Seq); err != nil {
 			return false, false, err
 		}
-		answered, err = p.answer(tx, pm, Answer{Kind: kind, Team: r.Team, Member: r.Member, Thread: th},
-			fmt.Sprintf("%s:%s:%d", kind, r.Member.Address, th.ID), now)
+		// Each change is confirmed, so the last confirmation always says
+		// how things stand; a repeat that changed nothing is not.
+		if !changed {
+			return false, false, nil
+		}
+		answered, err = p.answer(tx, d, pm, Answer{Kind: kind, Team: r.Team, Member: r.Member, Thread: th}, "", now)
 		return false, answered, err
 	}
-	parent, err := replyParent(tx, r.Team.Name, th.ID, pm.InReplyTo)
+	parent, err := replyParent(tx, r.Team.Name, th.ID, pm.InReplyTo, pm.References)
 	if err != nil {
 		return false, false, err
 	}
@@ -265,10 +364,17 @@ func (p *Pipeline) postReply(tx *store.Tx, r *replyTarget, m *store.Message, pm 
 }
 
 // replyParent picks the message a reply to a thread answers: the first of
-// its In-Reply-To ids that is a message of the thread, else the thread's
+// the ids it names that is a message of the thread, else the thread's
 // latest message.
-func replyParent(tx *store.Tx, team string, thread uint64, inReplyTo []string) (string, error) {
-	for _, id := range inReplyTo {
+func replyParent(tx *store.Tx, team string, thread uint64, inReplyTo, references []string) (string, error) {
+	// In-Reply-To first, then References from the nearest: a reply to a
+	// notification names the notification, and the message it carried
+	// only in References.
+	ids := slices.Clone(inReplyTo)
+	for i := len(references) - 1; i >= 0; i-- {
+		ids = append(ids, references[i])
+	}
+	for _, id := range ids {
 		n, ok, err := tx.Node(team, id)
 		if err != nil {
 			return "", err
@@ -293,17 +399,18 @@ func replyParent(tx *store.Tx, team string, thread uint64, inReplyTo []string) (
 }
 
 // applyCommand changes the member's setting for the thread and returns
-// the Answer kind that confirms it.
-func applyCommand(tx *store.Tx, member string, thread uint64, cmd string) (string, error) {
+// the Answer kind that confirms it, and whether anything changed.
+func applyCommand(tx *store.Tx, member string, thread uint64, cmd string) (string, bool, error) {
 	m, err := tx.Member(member)
 	if err != nil {
-		return "", fmt.Errorf("%s: member %s: %w", cmd, member, err)
+		return "", false, fmt.Errorf("%s: member %s: %w", cmd, member, err)
 	}
+	muted, followed := slices.Contains(m.Muted, thread), slices.Contains(m.Followed, thread)
 	var kind string
 	switch cmd {
 	case "mute":
 		m.Followed = slices.DeleteFunc(m.Followed, func(id uint64) bool { return id == thread })
-		if !slices.Contains(m.Muted, thread) {
+		if !muted {
 			m.Muted = append(m.Muted, thread)
 		}
 		kind = AnswerMuted
@@ -312,17 +419,42 @@ func applyCommand(tx *store.Tx, member string, thread uint64, cmd string) (strin
 		kind = AnswerUnmuted
 	case "follow":
 		m.Muted = slices.DeleteFunc(m.Muted, func(id uint64) bool { return id == thread })
-		if !slices.Contains(m.Followed, thread) {
+		if !followed {
 			m.Followed = append(m.Followed, thread)
 		}
 		kind = AnswerFollowed
 	default:
-		return "", fmt.Errorf("unknown mail command %q", cmd)
+		return "", false, fmt.Errorf("unknown mail command %q", cmd)
+	}
+	if slices.Contains(m.Muted, thread) == muted && slices.Contains(m.Followed, thread) == followed {
+		return kind, false, nil
 	}
 	if err := tx.PutMember(m); err != nil {
-		return "", fmt.Errorf("%s: member %s: %w", cmd, member, err)
+		return "", false, fmt.Errorf("%s: member %s: %w", cmd, member, err)
 	}
-	return kind, nil
+	return kind, true, nil
+}
+
+// unsubscribe turns off every team of the member that sends them mail,
+// and reports whether any was on.
+func unsubscribe(tx *store.Tx, member string) (bool, error) {
+	m, err := tx.Member(member)
+	if err != nil {
+		return false, fmt.Errorf("unsubscribe: member %s: %w", member, err)
+	}
+	changed := false
+	for team, mode := range m.Teams {
+		if mode != store.ModeOff {
+			m.Teams[team], changed = store.ModeOff, true
+		}
+	}
+	if !changed {
+		return false, nil
+	}
+	if err := tx.PutMember(m); err != nil {
+		return false, fmt.Errorf("unsubscribe: member %s: %w", member, err)
+	}
+	return true, nil
 }
 
 // answerEvery is how often one automatic answer of a kind goes to one
@@ -330,20 +462,26 @@ func applyCommand(tx *store.Tx, member string, thread uint64, cmd string) (strin
 const answerEvery = 24 * time.Hour
 
 // answer queues an automatic answer to pm unless pm must not be answered
-// (automatic, bulk, or our own mail: RFC 3834) or one went under key in
-// the last day. It reports whether it queued one.
-func (p *Pipeline) answer(tx *store.Tx, pm *Parsed, a Answer, key string, now time.Time) (bool, error) {
-	if p.notifier == nil || pm.Auto != "" || pm.Bulk {
+// (automatic, bulk, our own mail, or sent with the null return path: RFC
+// 3834) or, with a key, one went under key in the last day. It reports
+// whether it queued one.
+func (p *Pipeline) answer(tx *store.Tx, d Delivery, pm *Parsed, a Answer, key string, now time.Time) (bool, error) {
+	if p.notifier == nil || pm.Auto != "" || pm.Bulk || d.EnvelopeFrom == "" {
 		return false, nil
 	}
-	if last, ok := tx.LastAnswered(key); ok && now.Sub(last) < answerEvery {
-		p.log.Info("automatic answer held back", "kind", a.Kind, "to", a.Member.Address, "last", last)
-		return false, nil
+	if key != "" {
+		if last, ok := tx.LastAnswered(key); ok && now.Sub(last) < answerEvery {
+			p.log.Info("automatic answer held back", "kind", a.Kind, "to", a.Member.Address, "last", last)
+			return false, nil
+		}
 	}
 	a.InReplyTo, a.Subject = pm.MessageID, pm.Subject
 	a.References = append(slices.Clone(pm.References), pm.MessageID)
 	if err := p.notifier.Answer(tx, a); err != nil {
 		return false, fmt.Errorf("answer %s: %w", a.Kind, err)
+	}
+	if key == "" {
+		return true, nil
 	}
 	return true, tx.PutAnswered(key, now)
 }

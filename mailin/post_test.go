@@ -113,7 +113,7 @@ func (e *replyEnv) deliver(t *testing.T, tokens map[string]string, _ string, _ s
 			teams = append(teams, tm)
 		}
 	}
-	return e.p.Deliver(context.Background(), Delivery{Teams: teams, Tokens: tokens, Raw: []byte(raw)})
+	return e.p.Deliver(context.Background(), Delivery{Teams: teams, Tokens: tokens, EnvelopeFrom: "sender@example.net", Raw: []byte(raw)})
 }
 
 func (e *replyEnv) token(member string, thread uint64) string {
@@ -309,7 +309,10 @@ func TestReactionsAndCommands(t *testing.T) {
 	if mem := e.member(t, anaAddr); slices.Contains(mem.Muted, e.launch) || !slices.Contains(mem.Followed, e.launch) {
 		t.Errorf("after follow: muted %v followed %v", mem.Muted, mem.Followed)
 	}
-	send("unmute@x", "unmute")
+	send("unmute@x", "unmute") // follow had unmuted it: nothing changes, nothing confirmed
+	send("mute-2@x", "mute")
+	send("mute-3@x", "mute") // a repeat
+	send("unmute-2@x", "unmute")
 	var kinds []string
 	for _, a := range e.rec.answers {
 		kinds = append(kinds, a.Kind)
@@ -317,14 +320,20 @@ func TestReactionsAndCommands(t *testing.T) {
 			t.Errorf("answer %+v", a)
 		}
 	}
-	if want := []string{AnswerMuted, AnswerFollowed, AnswerUnmuted}; !slices.Equal(kinds, want) {
+	// Every change is confirmed, so the last confirmation is how it stands.
+	if want := []string{AnswerMuted, AnswerFollowed, AnswerMuted, AnswerUnmuted}; !slices.Equal(kinds, want) {
 		t.Errorf("answers %v, want %v", kinds, want)
 	}
-	// The same command again the same day is applied but not confirmed again.
-	send("mute-2@x", "mute")
-	send("mute-3@x", "mute")
-	if n := len(e.rec.answers); n != 3 {
-		t.Errorf("%d answers after muting twice more the same day, want still 3", n)
+	if mem := e.member(t, anaAddr); slices.Contains(mem.Muted, e.launch) || slices.Contains(mem.Followed, e.launch) {
+		t.Errorf("at the end: muted %v followed %v, want neither", mem.Muted, mem.Followed)
+	}
+	// Sent with the null return path: applied, never answered (RFC 3834).
+	raw = msg("Ana <ana@example.com>", "eng+"+tok+"@example.com", "Re: Launch plan", "null-mute@x", "mute")
+	if _, err := e.p.Deliver(context.Background(), Delivery{Teams: []string{"eng"}, Tokens: map[string]string{"eng": tok}, Raw: []byte(raw)}); err != nil {
+		t.Fatal(err)
+	}
+	if mem := e.member(t, anaAddr); !slices.Contains(mem.Muted, e.launch) || len(e.rec.answers) != 4 {
+		t.Errorf("mute from the null sender: muted %v, %d answers; want muted, still 4", mem.Muted, len(e.rec.answers))
 	}
 }
 
@@ -494,4 +503,93 @@ func TestMailboxReplyAddresses(t *testing.T) {
 	}
 	err := deliver("forged@x", "Delivered-To: eng+"+tok+"x@example.com\r\n", "eng@example.com")
 	wantRejection(t, err, 550, [3]int{5, 7, 1})
+}
+
+// TestDigestReplyEdges: a subject merely mentioned in a quoted excerpt
+// names no thread; a thread of a team the member has left is out of
+// reach; "unsubscribe" to the digest address turns their mail off.
+func TestDigestReplyEdges(t *testing.T) {
+	t.Parallel()
+	e := newReplyEnv(t)
+	// An ops thread, and a Budget thread in eng.
+	e.p.Deliver(context.Background(), Delivery{Teams: []string{"ops"}, EnvelopeFrom: "bo@example.com",
+		Raw: []byte(msg("Bo <bo@example.com>", "ops@example.com", "Secret ops plan", "ops-1@x", "Ops only."))})
+	e.deliver(t, nil, "", "", msg("Bo <bo@example.com>", "eng@example.com", "Budget", "budget@x", "Money."))
+	ops, _ := e.message(t, "ops-1@x")
+	budget, _ := e.message(t, "budget@x")
+	e.st.Update(context.Background(), func(tx *store.Tx) error {
+		return tx.PutDigestLog(store.DigestLogEntry{Member: anaAddr, MessageID: "digest-9@example.com", Due: e.now.Add(-time.Hour),
+			Threads: []store.DigestThread{{ID: e.launch, Team: "eng", Subject: "Launch plan"}, {ID: budget.Thread, Team: "eng", Subject: "Budget"},
+				{ID: ops.Thread, Team: "ops", Subject: "Secret ops plan"}}})
+	})
+	tok := e.digestToken(anaAddr)
+	send := func(mid, body, subject string) Outcome {
+		t.Helper()
+		raw := msg("Ana <ana@example.com>", "eng+"+tok+"@example.com", subject, mid, body)
+		raw = strings.Replace(raw, "\r\n\r\n", "\r\nIn-Reply-To: <digest-9@example.com>\r\n\r\n", 1)
+		out, err := e.deliver(t, map[string]string{"eng": tok}, "", "", raw)
+		if err != nil {
+			t.Fatalf("%s: %v", mid, err)
+		}
+		return out
+	}
+	send("excerpt@x", "Agreed.\r\n\r\nOn Mon, eng wrote:\r\n>     We launch Tuesday if the budget allows.\r\n", "Re: digest")
+	if m, _ := e.message(t, "excerpt@x"); m.Thread != 0 {
+		t.Errorf("a quoted excerpt mentioning \"budget\" went to thread %d; want none", m.Thread)
+	}
+	// Ana still in ops: her reply quoting the ops section goes there.
+	out := send("ops-reply@x", "On it.\r\n\r\nOn Mon, eng wrote:\r\n> * Secret ops plan\r\n>   ops · Bo · 1 new\r\n", "Re: digest")
+	if m, _ := e.message(t, "ops-reply@x"); m.Team != "ops" || m.Thread != ops.Thread || len(out.Duplicates) != 0 {
+		t.Errorf("reply quoting the ops section: team %q thread %d, outcome %+v; want ops thread %d", m.Team, m.Thread, out, ops.Thread)
+	}
+	// Removed from ops: the same quote names nothing she may post to.
+	e.st.Update(context.Background(), func(tx *store.Tx) error {
+		m, _ := tx.Member(anaAddr)
+		delete(m.Teams, "ops")
+		return tx.PutMember(m)
+	})
+	send("ops-gone@x", "Again.\r\n\r\nOn Mon, eng wrote:\r\n> * Secret ops plan\r\n", "Re: digest")
+	var inOps bool
+	e.st.View(func(tx *store.Tx) error {
+		_, inOps = tx.Unthreaded("ops", "ops-gone@x")
+		if n, ok, _ := tx.Node("ops", "ops-gone@x"); ok && n.Seq != 0 {
+			inOps = true
+		}
+		return nil
+	})
+	if m, _ := e.message(t, "ops-gone@x"); inOps || m.Team != "eng" || m.Thread != 0 {
+		t.Errorf("after leaving ops: stored in %q thread %d (in ops: %v); want kept unthreaded in eng", m.Team, m.Thread, inOps)
+	}
+
+	// The List-Unsubscribe mailto: an empty body, subject "unsubscribe".
+	before := len(e.rec.answers)
+	send("unsub@x", "", "unsubscribe")
+	if mem := e.member(t, anaAddr); mem.Teams["eng"] != store.ModeOff {
+		t.Errorf("after unsubscribe: teams %v, want eng off", mem.Teams)
+	}
+	if got := e.rec.answers[before:]; len(got) != 1 || got[0].Kind != AnswerUnsubscribed {
+		t.Errorf("answers after unsubscribe: %+v, want one confirmation", got)
+	}
+	send("unsub-2@x", "Unsubscribe!", "Re: digest")
+	if n := len(e.rec.answers) - before; n != 1 {
+		t.Errorf("a second unsubscribe was confirmed again (%d answers)", n)
+	}
+}
+
+// TestReplyToANotification: a notification names its message in
+// References, and a reply to it answers that message, not merely the
+// thread's latest.
+func TestReplyToANotification(t *testing.T) {
+	t.Parallel()
+	e := newReplyEnv(t)
+	later := strings.Replace(msg("Bo <bo@example.com>", "eng@example.com", "Re: Launch plan", "later@x", "A later word."),
+		"\r\n\r\n", "\r\nIn-Reply-To: <"+launchMID+">\r\n\r\n", 1)
+	e.deliver(t, nil, "", "", later)
+	tok := e.token(anaAddr, e.launch)
+	raw := msg("Ana <ana@example.com>", "eng+"+tok+"@example.com", "Re: [eng] Launch plan", "ana-notify-reply@x", "+1")
+	raw = strings.Replace(raw, "\r\n\r\n", "\r\nIn-Reply-To: <notify.abc@example.com>\r\nReferences: <thread.xyz@example.com> <"+launchMID+"> <notify.abc@example.com>\r\n\r\n", 1)
+	e.deliver(t, map[string]string{"eng": tok}, "", "", raw)
+	if m, _ := e.message(t, "ana-notify-reply@x"); m.Parent != launchMID || m.Kind != store.KindReaction {
+		t.Errorf("reply to the root's notification: parent %q kind %s; want a reaction to %s", m.Parent, m.Kind, launchMID)
+	}
 }

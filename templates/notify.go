@@ -40,6 +40,8 @@ const (
 	AnswerUnmuted    = "unmuted"
 	AnswerFollowed   = "followed"
 	AnswerDigestHelp = "digest-help"
+	// AnswerUnsubscribed confirms an unsubscription by mail.
+	AnswerUnsubscribed = "unsubscribed"
 )
 
 // Answer is what the answer template sees: a short automatic answer to a
@@ -110,7 +112,7 @@ func (r *Renderer) checkNotify() error {
 	if _, _, err := r.Notification(sampleNotification()); err != nil {
 		return err
 	}
-	for _, kind := range []string{AnswerMuted, AnswerUnmuted, AnswerFollowed, AnswerDigestHelp} {
+	for _, kind := range []string{AnswerMuted, AnswerUnmuted, AnswerFollowed, AnswerDigestHelp, AnswerUnsubscribed} {
 		a := sampleAnswer()
 		a.Kind = kind
 		if _, err := r.Answer(a); err != nil {

@@ -80,13 +80,14 @@ func TestAnswer(t *testing.T) {
 		{AnswerUnmuted, []string{"You unmuted “Launch plan” in eng", `reply "mute"`}},
 		{AnswerFollowed, []string{"You follow “Launch plan” in eng", `reply "mute"`}},
 		{AnswerDigestHelp, []string{"use that thread's Reply link in the digest", "keep only that thread's part", "Nothing is lost"}},
+		{AnswerUnsubscribed, []string{"You unsubscribed: digests and messages of eng no longer reach you."}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.kind, func(t *testing.T) {
 			t.Parallel()
 			a := sampleAnswer()
 			a.Kind, a.Thread = tc.kind, "Launch plan"
-			if tc.kind == AnswerDigestHelp {
+			if tc.kind == AnswerDigestHelp || tc.kind == AnswerUnsubscribed {
 				a.Thread, a.ReplyAddress, a.URL = "", "", ""
 			}
 			text, err := r.Answer(a)

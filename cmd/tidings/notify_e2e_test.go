@@ -213,8 +213,9 @@ func TestNotifyEndToEnd(t *testing.T) {
 		if got := h.Get("In-Reply-To"); got != threadRef {
 			t.Errorf("mail %d: In-Reply-To %q, want %q as every mail of the thread", i, got, threadRef)
 		}
-		if got := h.Get("References"); got != threadRef {
-			t.Errorf("mail %d: References %q, want %q", i, got, threadRef)
+		// The thread's ID first, then the message's own.
+		if got := h.Get("References"); !strings.HasPrefix(got, threadRef+" <") {
+			t.Errorf("mail %d: References %q, want %q then the message's ID", i, got, threadRef)
 		}
 		rt, err := mail.ParseAddress(h.Get("Reply-To"))
 		if err != nil || !replyAddrRE.MatchString(rt.Address) {
