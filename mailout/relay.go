@@ -216,10 +216,14 @@ func (r *Relay) connect(ctx context.Context) (*smtp.Client, net.Conn, error) {
 func (r *Relay) send(c *smtp.Client, conn net.Conn, m store.OutMail, raw []byte) error {
 	opts := &smtp.MailOptions{Size: int64(len(raw))}
 	if !isASCII(m.From) || !allASCII(m.To) {
+		if ok, _ := c.Extension("SMTPUTF8"); !ok {
+			// Waiting cannot teach the relay SMTPUTF8.
+			return &PermanentError{Err: fmt.Errorf("the relay does not take internationalised addresses (no SMTPUTF8): %s -> %v", m.From, m.To)}
+		}
 		opts.UTF8 = true
 	}
 	if err := c.Mail(m.From, opts); err != nil {
-		return relayErr(fmt.Sprintf("MAIL FROM:<%s>", m.From), err)
+		return mailErr(fmt.Sprintf("MAIL FROM:<%s>", m.From), err)
 	}
 	refused := map[string]error{}
 	var took []string
@@ -314,6 +318,21 @@ func asReply(err error) error {
 		return &ReplyError{Code: se.Code, EnhancedCode: se.EnhancedCode, Message: se.Message}
 	}
 	return err
+}
+
+// mailErr classifies the failure of MAIL FROM. A refusal that says the
+// session is not allowed to send — authentication required (530, or any
+// 5.7.0), a sender the login may not use (5.7.1) — is the configuration's
+// fault, not the mail's: like the failures before MAIL, it is temporary,
+// so mail waits for the configuration to be fixed instead of being
+// dropped.
+func mailErr(cmd string, err error) error {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) && se.Code/100 == 5 &&
+		(se.Code == 530 || se.EnhancedCode[0] == 5 && se.EnhancedCode[1] == 7 && (se.EnhancedCode[2] == 0 || se.EnhancedCode[2] == 1)) {
+		return &ReplyError{Code: se.Code, EnhancedCode: se.EnhancedCode, Message: se.Message, Command: cmd}
+	}
+	return relayErr(cmd, err)
 }
 
 // relayErr classifies the failure of cmd: a 5xx answer is permanent,

@@ -55,10 +55,11 @@ type relayServer struct {
 }
 
 type serverOpts struct {
-	startTLS bool // offer STARTTLS
-	implicit bool // TLS from the first byte
-	auth     bool // require AUTH PLAIN as relay/secret
-	silent   bool // accept connections and never greet
+	startTLS bool  // offer STARTTLS
+	implicit bool  // TLS from the first byte
+	auth     bool  // require AUTH PLAIN as relay/secret
+	silent   bool  // accept connections and never greet
+	mailAns  error // the answer to MAIL FROM, when set
 }
 
 type gotMail struct {
@@ -214,6 +215,9 @@ func (ss *relaySession) Auth(mech string) (sasl.Server, error) {
 func (ss *relaySession) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.s.opts.auth && !ss.auth {
 		return smtp.ErrAuthRequired
+	}
+	if ss.s.opts.mailAns != nil {
+		return ss.s.opts.mailAns
 	}
 	ss.from = from
 	return nil
@@ -607,6 +611,11 @@ func TestRelaySecurity(t *testing.T) {
 			relay: &Relay{Username: "relay", Password: "secret"}, trust: true, wantErr: "AUTH PLAIN"},
 		{name: "plain on loopback", server: serverOpts{},
 			relay: &Relay{TLS: TLSNone}},
+		{name: "login needed, none configured", server: serverOpts{auth: true},
+			relay: &Relay{TLS: TLSNone}, wantErr: "5.7.0"},
+		{name: "sender the login may not use", server: serverOpts{mailAns: &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
+			Message: "Sender address rejected: not owned by user relay"}},
+			relay: &Relay{TLS: TLSNone}, wantErr: "553 5.7.1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -744,5 +753,20 @@ func TestRelayDKIM(t *testing.T) {
 	}
 	if _, raw := outMail(t, st, id); bytes.Contains(raw, []byte("DKIM-Signature")) || !bytes.HasSuffix(got[0].raw, raw) {
 		t.Error("the outbox must keep the bytes as queued, and the relay get them after the signature")
+	}
+}
+
+// TestRelayWithoutSMTPUTF8: an internationalised address the relay cannot
+// take fails at once; waiting would not change the relay.
+func TestRelayWithoutSMTPUTF8(t *testing.T) {
+	t.Parallel()
+	s := newRelayServer(t, serverOpts{})
+	r := &Relay{Addr: s.addr, TLS: TLSNone, Logger: testLogger(t)}
+	m, raw := testOutMail("zoë@exämple.com")
+	if err := r.Deliver(context.Background(), m, raw); err == nil || !permanent(err) || !strings.Contains(err.Error(), "SMTPUTF8") {
+		t.Fatalf("Deliver = %v, want a permanent failure naming SMTPUTF8", err)
+	}
+	if got := s.mails(); len(got) != 0 {
+		t.Errorf("relay took %d mails", len(got))
 	}
 }

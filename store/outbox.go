@@ -230,7 +230,10 @@ func (t *Tx) RetryOutMail(id uint64, now time.Time) (OutMail, error) {
 				m.Recipients[i].State = OutQueued
 			}
 		}
-		m.State, m.Done, m.Moving = OutQueued, time.Time{}, false
+		// Moving stays: a mail given up while moving may be in new/
+		// already, and the Deliverer finishes it from what tmp/ holds
+		// rather than writing it again.
+		m.State, m.Done = OutQueued, time.Time{}
 		m.Retried, m.RetriedAfter = now, m.Attempts
 	}
 	m.NextAttempt = now

@@ -153,6 +153,7 @@ func TestRetryOutMail(t *testing.T) {
 		}
 		m, _ := tx.OutMail(failed)
 		m.State, m.Attempts, m.Done, m.LastAnswer = OutFailed, 3, t0.Add(time.Hour), "550 5.1.1 no such user"
+		m.Moving = true // given up between the Maildir's two steps
 		m.Recipients = []RcptResult{{Addr: "ana@x", State: OutSent}, {Addr: "bo@x", State: OutFailed, Answer: "550 5.1.1 no such user"}}
 		if err := tx.UpdateOutMail(m); err != nil {
 			return err
@@ -174,7 +175,7 @@ func TestRetryOutMail(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if m.State != OutQueued || !m.NextAttempt.Equal(later) || !m.Done.IsZero() || !m.Retried.Equal(later) || m.RetriedAfter != 3 || m.Attempts != 3 {
+		if m.State != OutQueued || !m.NextAttempt.Equal(later) || !m.Done.IsZero() || !m.Retried.Equal(later) || m.RetriedAfter != 3 || m.Attempts != 3 || !m.Moving {
 			t.Errorf("retried failed mail: %+v", m)
 		}
 		if p := m.Pending(); len(p) != 1 || p[0] != "bo@x" {

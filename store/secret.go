@@ -67,8 +67,9 @@ func (t *Tx) Secrets(now time.Time) (current []byte, previous [][]byte, err erro
 }
 
 // RotateSecret makes a new current secret. The one it replaces is still
-// accepted until now+grace (a grace of zero refuses it at once, for a
-// secret that has leaked); secrets whose grace has ended are deleted. A
+// accepted until now+grace; secrets whose grace has ended are deleted. A
+// grace of zero, for a secret that has leaked, refuses it and every older
+// one at once. A
 // negative grace is refused. Needs a write transaction.
 func (t *Tx) RotateSecret(now time.Time, grace time.Duration) error {
 	if grace < 0 {
@@ -82,13 +83,16 @@ func (t *Tx) RotateSecret(now time.Time, grace time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("store: rotate secret: %w", err)
 	}
+	// A grace of zero is for a secret that may have leaked: every older
+	// one, still in its grace or not, is refused from now on too, or
+	// tokens older than the leaked one's would outlive it.
 	var kept []retiredSecret
 	if grace > 0 {
 		kept = append(kept, retiredSecret{Secret: old, Until: now.Add(grace).UTC()})
-	}
-	for _, r := range retired {
-		if now.Before(r.Until) {
-			kept = append(kept, r)
+		for _, r := range retired {
+			if now.Before(r.Until) {
+				kept = append(kept, r)
+			}
 		}
 	}
 	secret, err := newSecret()

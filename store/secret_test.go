@@ -102,6 +102,15 @@ func TestRotateSecret(t *testing.T) {
 		return nil
 	})
 
+	// A rotation without grace within another's grace (a leak found soon
+	// after a routine rotation) refuses every older secret at once.
+	rotate(t0.Add(60*time.Hour+time.Minute), 72*time.Hour)
+	rotate(t0.Add(60*time.Hour+2*time.Minute), 0)
+	if _, prev := secrets(t0.Add(60*time.Hour + 3*time.Minute)); len(prev) != 0 {
+		t.Errorf("after a rotation with grace 0: %d older secrets still accepted", len(prev))
+	}
+	fourth, _ = secrets(t0.Add(60*time.Hour + 3*time.Minute))
+
 	if err := s.Update(ctx, func(tx *Tx) error { return tx.RotateSecret(t0, -time.Second) }); err == nil {
 		t.Error("a negative grace period is accepted")
 	}

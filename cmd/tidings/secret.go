@@ -53,7 +53,7 @@ func secretRotate(e *env, grace time.Duration, asJSON bool) error {
 	}
 	fmt.Fprintln(e.stdout, "rotated the instance secret: digests from now on carry new reply addresses and links")
 	if grace == 0 {
-		fmt.Fprintln(e.stdout, "those made before are refused from now on")
+		fmt.Fprintln(e.stdout, "every reply address and link made before is refused from now on")
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "those made before are accepted until %s (%s)\n", end.Format(time.RFC3339), end.Local().Format(time.DateTime+" MST"))
