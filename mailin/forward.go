@@ -119,7 +119,7 @@ func cutFwdPrefix(s string) (string, bool) {
 // subjectPrefix splits a "word:" marker off s: word lower case, without a
 // count ("[2]", "^3", "(2)") or a closing dot ("Redir."), and the rest.
 func subjectPrefix(s string) (word, rest string, ok bool) {
-	i := strings.IndexAny(s, ":：")
+	i := colonWithin(s, 24)
 	if i <= 0 || i > 16 {
 		return "", s, false
 	}

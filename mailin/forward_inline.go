@@ -348,7 +348,7 @@ func separatorKind(t string) (sepKind, string) {
 
 // headerLine reads "Label: value" with a known label.
 func headerLine(t string) (fwdField, string, bool) {
-	i := strings.IndexAny(t, ":：")
+	i := colonWithin(t, maxLabelLen+16)
 	if i <= 0 || i > maxLabelLen+8 {
 		return fieldNone, "", false
 	}

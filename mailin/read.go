@@ -68,3 +68,18 @@ func originalFrom(a Address) string {
 	}
 	return a.Name
 }
+
+// colonWithin is the index of the first ':' or fullwidth '：' in s, looked
+// for only in its first n bytes (a header label is short): -1 when there
+// is none there. Header-block checks run on every line of every message,
+// and strings.IndexAny with a non-ASCII set scans rune by rune.
+func colonWithin(s string, n int) int {
+	if len(s) > n {
+		s = s[:n]
+	}
+	i := strings.IndexByte(s, ':')
+	if j := strings.Index(s, "："); j >= 0 && (i < 0 || j < i) {
+		return j
+	}
+	return i
+}

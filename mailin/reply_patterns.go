@@ -111,7 +111,7 @@ var quoteHeaderKeys = map[string]int{
 // ("From: Ana", "*Sent:* Friday", "De : Ana", "差出人: Ana") and its kind.
 func quoteHeaderKey(line string) (int, bool) {
 	s := strings.TrimLeftFunc(line, func(r rune) bool { return r == '*' || unicode.IsSpace(r) })
-	colon := strings.IndexAny(s, ":：")
+	colon := colonWithin(s, 32)
 	if colon <= 0 || colon > 24 {
 		return 0, false
 	}
