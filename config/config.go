@@ -93,6 +93,9 @@ type IMAP struct {
 	// After says what to do with a fetched message: "seen" (default) sets
 	// \Seen, "move:FOLDER" moves it to FOLDER.
 	After string `toml:"after"`
+	// PollInterval is how often a server without IDLE is asked for new
+	// mail. Default 1m; at least 5s.
+	PollInterval time.Duration `toml:"poll_interval"`
 }
 
 // Outbound configures how mail leaves.
@@ -236,6 +239,7 @@ func (c *Config) applyDefaults() {
 		setDefault(&m.TLS, "implicit")
 		setDefault(&m.Mailbox, "INBOX")
 		setDefault(&m.After, "seen")
+		setDefault(&m.PollInterval, time.Minute)
 	}
 
 	setDefault(&c.Outbound.Mode, "dir")
@@ -329,6 +333,9 @@ func (c *Config) validate() error {
 		}
 		if m.Username == "" {
 			bad(key+"username", "is required")
+		}
+		if m.PollInterval < 5*time.Second {
+			bad(key+"poll_interval", "%s is too short (at least 5s)", m.PollInterval)
 		}
 		if m.PasswordFile == "" {
 			bad(key+"password_file", "is required")

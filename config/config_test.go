@@ -84,8 +84,11 @@ func TestLoadFull(t *testing.T) {
 	if len(c.IMAP) != 2 {
 		t.Fatalf("imap blocks = %d, want 2", len(c.IMAP))
 	}
-	if c.IMAP[1].Mailbox != "INBOX" || c.IMAP[1].After != "move:Processed" || c.IMAP[1].TLS != "none" {
+	if c.IMAP[1].Mailbox != "INBOX" || c.IMAP[1].After != "move:Processed" || c.IMAP[1].TLS != "none" || c.IMAP[1].PollInterval != 30*time.Second {
 		t.Errorf("imap[1] = %+v (mailbox should default to INBOX)", c.IMAP[1])
+	}
+	if c.IMAP[0].PollInterval != time.Minute {
+		t.Errorf("imap[0].poll_interval = %v, want the default 1m", c.IMAP[0].PollInterval)
 	}
 	if c.Outbound.Mode != "smtp" || c.Outbound.Lifetime != 120*time.Hour || c.Outbound.MaxConnections != 8 {
 		t.Errorf("outbound = %+v", c.Outbound)
@@ -137,6 +140,7 @@ func TestLoadErrors(t *testing.T) {
 		{"dkim selector", "[dkim]\nselector = \"a.b\"\n", []string{"dkim.selector"}},
 		{"plain imap off loopback", "[[imap]]\naddress = \"imap.example.com:143\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"p\"\nteam = \"eng\"\n", []string{"imap[0].tls", "loopback"}},
 		{"imap incomplete", "[[imap]]\naddress = \"127.0.0.1:143\"\n", []string{"imap[0].username", "imap[0].password_file", "imap[0].team"}},
+		{"imap polling too often", "[[imap]]\naddress = \"127.0.0.1:143\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"p\"\nteam = \"eng\"\npoll_interval = \"1s\"\n", []string{"imap[0].poll_interval", "at least 5s"}},
 		{"imap after", "[[imap]]\naddress = \"127.0.0.1:143\"\nusername = \"u\"\npassword_file = \"p\"\nteam = \"eng\"\nafter = \"move:\"\n", []string{"imap[0].after"}},
 		{"log level", "[log]\nlevel = \"loud\"\n", []string{"log.level"}},
 		{"base url", "[http]\nbase_url = \"tidings.example.com\"\n", []string{"http.base_url"}},
