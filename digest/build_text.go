@@ -161,23 +161,30 @@ func cutText(s string) (string, bool) {
 		}
 		s, cut = s[:i-1], true
 	}
-	if utf8.RuneCountInString(s) > maxTextRunes {
-		i := 0
-		for n := 0; n < maxTextRunes; n++ {
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-		}
-		// Cut after a whole line if one ends in the second half, else
-		// after a whole word.
-		if nl := strings.LastIndexByte(s[:i], '\n'); nl > i/2 {
-			i = nl
-		} else if sp := strings.LastIndexByte(s[:i], ' '); sp > i/2 {
-			i = sp
-		}
-		s, cut = s[:i], true
+	if c, ok := cutRunes(s, maxTextRunes); ok {
+		s, cut = c, true
 	}
 	// The templates say that there is more (Truncated).
 	return strings.TrimRightFunc(s, unicode.IsSpace), cut
+}
+
+// cutRunes cuts s to at most max runes, after a whole line or word when
+// one ends in the second half.
+func cutRunes(s string, max int) (string, bool) {
+	if utf8.RuneCountInString(s) <= max {
+		return s, false
+	}
+	i := 0
+	for range max {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	if nl := strings.LastIndexByte(s[:i], '\n'); nl > i/2 {
+		i = nl
+	} else if sp := strings.LastIndexByte(s[:i], ' '); sp > i/2 {
+		i = sp
+	}
+	return strings.TrimRightFunc(s[:i], unicode.IsSpace), true
 }
 
 // mentionsIn lists the @handles in text, lower-case: "@ana", "@bo.berg".

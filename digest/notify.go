@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/tidings/tidings/links"
 	"github.com/tidings/tidings/mailin"
@@ -267,25 +265,6 @@ func notifyMessageView(m *store.Message) templates.Message {
 	}
 	v.Text, v.Truncated = cutRunes(text, notifyMaxRunes)
 	return v
-}
-
-// cutRunes cuts s to at most max runes, after a whole line or word when
-// one ends in the second half.
-func cutRunes(s string, max int) (string, bool) {
-	if utf8.RuneCountInString(s) <= max {
-		return s, false
-	}
-	i := 0
-	for range max {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-	}
-	if nl := strings.LastIndexByte(s[:i], '\n'); nl > i/2 {
-		i = nl
-	} else if sp := strings.LastIndexByte(s[:i], ' '); sp > i/2 {
-		i = sp
-	}
-	return strings.TrimRightFunc(s[:i], unicode.IsSpace), true
 }
 
 // notice composes mem's notification of m.

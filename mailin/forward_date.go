@@ -320,14 +320,7 @@ func parseLooseDate(v string) time.Time {
 	if year < 1900 || year > 9999 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 {
 		return time.Time{}
 	}
-	if sec == 60 {
-		sec = 59
-	}
-	t := time.Date(year, time.Month(month), day, hour, min, sec, 0, time.UTC)
-	if t.Day() != day && hour != 24 {
-		return time.Time{} // 31 April and the like
-	}
-	return t.Add(-time.Duration(offset) * time.Second).UTC()
+	return dateUTC(year, month, day, hour, min, sec, offset)
 }
 
 // numPart is one number of a token like "27/10/2021" or "14.25.08".

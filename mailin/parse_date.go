@@ -141,6 +141,14 @@ func lenientDate(v string) time.Time {
 	if month > 12 || day > 31 || hour > 24 || min > 59 || sec > 60 || year > 9999 {
 		return time.Time{}
 	}
+	return dateUTC(year, month, day, hour, min, sec, offset)
+}
+
+// dateUTC is the instant of a date and time read from mail, its zone
+// offset in seconds east: a leap second is taken as the second before,
+// 24:00 as the next day's midnight, and a day the month lacks (31 April)
+// as no date at all (the zero time).
+func dateUTC(year, month, day, hour, min, sec, offset int) time.Time {
 	if sec == 60 {
 		sec = 59
 	}

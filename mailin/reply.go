@@ -133,16 +133,7 @@ func SplitReply(text string) Split {
 			break
 		}
 		if t.lines[i].quoted {
-			j := i
-			for j >= 0 && (t.lines[j].quoted || t.lines[j].blank) {
-				j--
-			}
-			top := j + 1
-			if j >= 0 {
-				if a := t.attributionEndingAt(j); a >= 0 {
-					top, j = a, a-1
-				}
-			}
+			top, j := t.quoteBlock(i)
 			for k := top; k <= i; k++ {
 				lab[k] = labQuote
 			}
@@ -167,6 +158,23 @@ func SplitReply(text string) Split {
 	return sp
 }
 
+// quoteBlock finds the quoted block that ends at line i (quoted lines and
+// the blank lines among them) with the attribution line above it, if
+// any: its first line, and the line above it (-1 at the top).
+func (t *replyText) quoteBlock(i int) (top, above int) {
+	j := i
+	for j >= 0 && (t.lines[j].quoted || t.lines[j].blank) {
+		j--
+	}
+	top = j + 1
+	if j >= 0 {
+		if a := t.attributionEndingAt(j); a >= 0 {
+			top, j = a, a-1
+		}
+	}
+	return top, j
+}
+
 // ownText returns the lines of a reply's new text that its author wrote:
 // without the quotes, and their attribution lines, that an inline or
 // bottom-posted reply keeps as context. "> Shall we?\n\n+1" is "+1".
@@ -178,16 +186,7 @@ func ownText(newText string) string {
 			i--
 			continue
 		}
-		j := i
-		for j >= 0 && (t.lines[j].quoted || t.lines[j].blank) {
-			j--
-		}
-		top := j + 1
-		if j >= 0 {
-			if a := t.attributionEndingAt(j); a >= 0 {
-				top, j = a, a-1
-			}
-		}
+		top, j := t.quoteBlock(i)
 		for k := top; k <= i; k++ {
 			drop[k] = true
 		}
