@@ -55,6 +55,9 @@ func (t *Tx) checkAddresses(m Member) error {
 	if owner := t.b(bAliases).Get([]byte(m.Address)); owner != nil && string(owner) != m.Address {
 		return fmt.Errorf("member %s: the address is an alias of %s: %w", m.Address, owner, ErrExists)
 	}
+	if t.b(bTeamAddr).Get([]byte(m.Address)) != nil {
+		return fmt.Errorf("member %s: a team's address: %w", m.Address, ErrExists)
+	}
 	for _, a := range m.Aliases {
 		if t.b(bMembers).Get([]byte(a)) != nil {
 			return fmt.Errorf("alias %s: the address of another member: %w", a, ErrExists)

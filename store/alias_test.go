@@ -111,3 +111,34 @@ func TestMemberAliases(t *testing.T) {
 		return nil
 	})
 }
+
+// TestTeamAndMemberAddressesApart: no address is both a team's and a
+// member's (or an alias), whichever comes first.
+func TestTeamAndMemberAddressesApart(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.AddTeam(Team{Name: "eng", Address: "eng@example.com"}); err != nil {
+			return err
+		}
+		return tx.PutMember(Member{Address: "ana@example.com", Aliases: []string{"ana@home.example"}, Teams: map[string]string{"eng": ModeDigest}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		fn   func(tx *Tx) error
+	}{
+		{"team at a member's address", func(tx *Tx) error { return tx.AddTeam(Team{Name: "ops", Address: "Ana@Example.com"}) }},
+		{"team at an alias", func(tx *Tx) error { return tx.AddTeam(Team{Name: "ops", Address: "ana@home.example"}) }},
+		{"member at a team's address", func(tx *Tx) error {
+			return tx.PutMember(Member{Address: "eng@example.com", Teams: map[string]string{"eng": ModeDigest}})
+		}},
+	} {
+		if err := s.Update(ctx, c.fn); !errors.Is(err, ErrExists) {
+			t.Errorf("%s: %v, want ErrExists", c.name, err)
+		}
+	}
+}

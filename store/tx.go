@@ -39,6 +39,14 @@ func (t *Tx) AddTeam(tm Team) error {
 	if t.b(bTeamAddr).Get([]byte(tm.Address)) != nil {
 		return fmt.Errorf("address %s: %w", tm.Address, ErrExists)
 	}
+	// A member's address as a team's would make their own mail look like
+	// ours coming back.
+	if t.b(bMembers).Get([]byte(tm.Address)) != nil {
+		return fmt.Errorf("address %s: a member's address: %w", tm.Address, ErrExists)
+	}
+	if owner := t.b(bAliases).Get([]byte(tm.Address)); owner != nil {
+		return fmt.Errorf("address %s: an alias of %s: %w", tm.Address, owner, ErrExists)
+	}
 	if err := putJSON(t.b(bTeams), []byte(tm.Name), tm); err != nil {
 		return err
 	}
