@@ -403,7 +403,7 @@ func TestNotifyHeaders(t *testing.T) {
 		}
 		for k, want := range map[string]string{
 			"Auto-Submitted":        "auto-generated",
-			"X-Loop":                "tidings",
+			"X-Loop":                "tidings@example.com",
 			"List-Id":               `"eng" <eng.example.com>`,
 			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 			"To":                    `"Ana Lima" <ana@example.com>`,
@@ -702,7 +702,7 @@ func TestAnswer(t *testing.T) {
 			}
 			for k, want := range map[string]string{
 				"Auto-Submitted": "auto-replied",
-				"X-Loop":         "tidings",
+				"X-Loop":         "tidings@example.com",
 				"From":           `"eng" <eng@example.com>`,
 				"To":             `"Bo" <bo@example.com>`,
 				"In-Reply-To":    "<bo.1@mail.example.com>",

@@ -138,6 +138,12 @@ func (p *Pipeline) store1(tx *store.Tx, d Delivery, pm *Parsed, now time.Time) (
 
 	// Our own mail come back (a digest sent to a team address, say) is
 	// kept for the record like an auto-reply, never posted or answered.
+	// Our X-Loop marker names our domain; another instance's mail is
+	// theirs, content like any list's.
+	if auto == "" && slices.Contains(pm.LoopMarks, loopMarker+"@"+strings.ToLower(p.domain)) {
+		auto = AutoLoop
+		o.Auto = auto
+	}
 	// An imported archive is taken as it is: its mail from a team's
 	// address (a list that rewrote From, say) is not our own.
 	if auto == "" && !d.SkipSenderCheck {

@@ -30,6 +30,9 @@ type Parsed struct {
 	// 5322 section 3.6.2 allows several. Each must be allowed to post.
 	Authors []Address
 	To, Cc  []Address
+	// LoopMarks are the "tidings@<domain>" X-Loop values of mail some
+	// tidings instance sent; the pipeline knows which is ours.
+	LoopMarks []string
 	// DeliveredTo are the envelope recipients a delivering MTA recorded
 	// (Delivered-To, X-Original-To, Envelope-To), lower-case.
 	DeliveredTo []string
@@ -57,9 +60,10 @@ type Parsed struct {
 const (
 	AutoReplied = "auto-replied"
 	AutoBounce  = "bounce"
-	// AutoLoop is our own mail come back: it carries our X-Loop marker, or
-	// (set by the pipeline, which knows the addresses) it is from one of
-	// our own addresses.
+	// AutoLoop is our own mail come back: it carries our X-Loop marker
+	// (bare from older versions; with our domain, as the pipeline tells),
+	// or (set by the pipeline, which knows the addresses) it is from one
+	// of our own addresses.
 	AutoLoop = "loop"
 )
 

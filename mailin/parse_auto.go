@@ -30,7 +30,7 @@ func detectAuto(h textproto.Header, p *Parsed, sig reportSignals) {
 	case (local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" || local == "mailerdaemon") &&
 		bounceSubject(p.Subject):
 		p.Auto = AutoBounce
-	case ourLoopMarker(h):
+	case ourLoopMarker(h, p):
 		p.Auto = AutoLoop
 	case sig.mdn:
 		// A read receipt is an automatic answer (RFC 8098 §2.1).
@@ -153,19 +153,25 @@ func urgentHeader(h textproto.Header) bool {
 	return len(xp) > 0 && (xp[0] == '1' || xp[0] == '2') && (len(xp) == 1 || xp[1] < '0' || xp[1] > '9')
 }
 
-// loopMarker is the X-Loop value all our outgoing mail carries
-// (mailout.Compose writes it).
+// loopMarker starts the X-Loop value all our outgoing mail carries:
+// "tidings@<domain>" (mailout.LoopMarker). Mail sent before the domain was
+// added carries it bare.
 const loopMarker = "tidings"
 
-// ourLoopMarker reports whether an X-Loop field carries our marker: the
-// mail is one we sent, come back.
-func ourLoopMarker(h textproto.Header) bool {
+// ourLoopMarker reports whether an X-Loop field carries the bare marker,
+// and collects into p.LoopMarks the "tidings@<domain>" ones, which the
+// pipeline, knowing our domain, tells from another instance's.
+func ourLoopMarker(h textproto.Header, p *Parsed) bool {
+	bare := false
 	for _, v := range h.Values("X-Loop") {
 		for _, w := range strings.FieldsFunc(strings.ToLower(v), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-			if w == loopMarker {
-				return true
+			switch {
+			case w == loopMarker:
+				bare = true
+			case strings.HasPrefix(w, loopMarker+"@") && len(p.LoopMarks) < 8:
+				p.LoopMarks = append(p.LoopMarks, w)
 			}
 		}
 	}
-	return false
+	return bare
 }

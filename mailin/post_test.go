@@ -431,6 +431,21 @@ func TestOwnMailIsNeverPosted(t *testing.T) {
 	if err != nil || out.Auto != AutoLoop {
 		t.Fatalf("X-Loop: %+v, %v; want kept as loop", out, err)
 	}
+	// Our marker with our domain, as our mail carries it now.
+	raw = strings.Replace(msg("Ana <ana@example.com>", "eng@example.com", "[tidings] 3 updates", "loop-2@x", "Digest text."),
+		"\r\n\r\n", "\r\nX-Loop: tidings@Example.com\r\n\r\n", 1)
+	if out, err := e.deliver(t, nil, "", "", raw); err != nil || out.Auto != AutoLoop {
+		t.Fatalf("X-Loop with our domain: %+v, %v; want kept as loop", out, err)
+	}
+	// Another instance's digest, forwarded by a member: content, posted.
+	raw = strings.Replace(msg("Ana <ana@example.com>", "eng@example.com", "Partner digest", "partner@x", "Their news."),
+		"\r\n\r\n", "\r\nX-Loop: tidings@partner.example\r\nAuto-Submitted: auto-generated\r\n\r\n", 1)
+	if out, err := e.deliver(t, nil, "", "", raw); err != nil || out.Auto != "" || len(out.Stored) != 1 {
+		t.Fatalf("another instance's mail: %+v, %v; want posted", out, err)
+	}
+	if m, _ := e.message(t, "partner@x"); m.Thread == 0 {
+		t.Error("another instance's mail is not in a thread")
+	}
 	// From a team address, allowed by ops' allow-list of @example.com.
 	out, err = e.p.Deliver(context.Background(), Delivery{Teams: []string{"ops"},
 		Raw: []byte(msg("eng <eng@example.com>", "ops@example.com", "Your digest", "from-eng@x", "Digest."))})
@@ -442,13 +457,13 @@ func TestOwnMailIsNeverPosted(t *testing.T) {
 	if err != nil || out.Auto != AutoLoop {
 		t.Fatalf("from a reply address: %+v, %v; want kept as loop", out, err)
 	}
-	for _, mid := range []string{"loop@x", "from-eng@x", "from-eng-reply@x"} {
+	for _, mid := range []string{"loop@x", "loop-2@x", "from-eng@x", "from-eng-reply@x"} {
 		if m, ok := e.message(t, mid); !ok || m.Thread != 0 {
 			t.Errorf("%s: stored %v in thread %d", mid, ok, m.Thread)
 		}
 	}
-	if len(e.rec.posted) != 1 {
-		t.Errorf("notifier told of %d posts, want only the root", len(e.rec.posted))
+	if len(e.rec.posted) != 2 {
+		t.Errorf("notifier told of %d posts, want the root and the partner's digest", len(e.rec.posted))
 	}
 }
 

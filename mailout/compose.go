@@ -62,8 +62,9 @@ type Mail struct {
 // The header fields every composed mail carries, besides those that depend
 // on the Mail's fields.
 const (
-	// xLoop marks our own mail, so that it can be recognised when it comes
-	// back.
+	// xLoop, with "@" and the domain of the mail's Message-ID, marks our
+	// own mail, so that it can be recognised when it comes back, and told
+	// from another instance's.
 	xLoop = "tidings"
 	// dateLayout is RFC 5322 § 3.3 without the optional comment.
 	dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
@@ -89,6 +90,12 @@ var reserved = []string{
 }
 
 type field struct{ k, v string }
+
+// LoopMarker is the X-Loop value of the mail an instance sends for domain:
+// "tidings@<domain>", lower-case.
+func LoopMarker(domain string) string {
+	return xLoop + "@" + strings.ToLower(domain)
+}
 
 // Compose writes m as an RFC 5322 message with CRLF line endings. Its
 // output depends only on m: composing the same Mail twice gives the same
@@ -293,7 +300,7 @@ func headerFields(m Mail) ([]field, error) {
 	if m.ListID != "" {
 		fields = append(fields, field{"Precedence", "list"})
 	}
-	fields = append(fields, field{"X-Loop", xLoop})
+	fields = append(fields, field{"X-Loop", LoopMarker(m.MessageID[strings.LastIndexByte(m.MessageID, '@')+1:])})
 	keys := make([]string, 0, len(m.Extra))
 	for k := range m.Extra {
 		keys = append(keys, k)

@@ -201,7 +201,7 @@ func TestComposeDigest(t *testing.T) {
 		"Auto-Submitted":           "auto-generated",
 		"X-Auto-Response-Suppress": "All",
 		"Precedence":               "list",
-		"X-Loop":                   "tidings",
+		"X-Loop":                   "tidings@example.com",
 		"Mime-Version":             "1.0",
 	} {
 		if got := h.Get(key); got != want {

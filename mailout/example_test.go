@@ -46,7 +46,7 @@ func ExampleCompose() {
 	// Auto-Submitted: auto-generated
 	// X-Auto-Response-Suppress: All
 	// Precedence: list
-	// X-Loop: tidings
+	// X-Loop: tidings@example.com
 	// MIME-Version: 1.0
 	// Content-Type: multipart/alternative;
 	//  boundary="=_b49a1fac21948288a554c2da52ccc2a0"

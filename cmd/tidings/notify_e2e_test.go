@@ -228,7 +228,7 @@ func TestNotifyEndToEnd(t *testing.T) {
 		for k, want := range map[string]string{
 			"List-Id":        `"eng" <eng.localhost>`,
 			"Auto-Submitted": "auto-generated",
-			"X-Loop":         "tidings",
+			"X-Loop":         "tidings@localhost",
 			"To":             `"Ana Lima" <ana@example.com>`,
 		} {
 			if got := h.Get(k); got != want {
