@@ -196,6 +196,39 @@ var replySigPhrases = []replySigPhrase{
 	{prefix: "从", suffix: "发送", words: 3, app: true},
 }
 
+// sigStarts are the first bytes (ASCII lower-cased) of the phrases'
+// prefixes, and sigEnds the phrases with no prefix: a line neither starting
+// with one nor holding the other is no phone's line, which spares lower-
+// casing every line of every message.
+var sigStarts, sigEnds = func() (starts [256]bool, ends []string) {
+	for _, p := range replySigPhrases {
+		if p.prefix == "" {
+			ends = append(ends, p.suffix)
+			continue
+		}
+		starts[p.prefix[0]] = true
+	}
+	starts['s'] = true // K-9's "sent from my android …"
+	return starts, ends
+}()
+
+// mayBeMobileSignature is the cheap test before isMobileSignature's own.
+func mayBeMobileSignature(s string) bool {
+	c := s[0]
+	if 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	if sigStarts[c] {
+		return true
+	}
+	for _, e := range sigEnds {
+		if strings.Contains(s, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // replySigApps are the first words of app and device names after "Sent from",
 // "Enviado desde" and the like.
 var replySigApps = map[string]bool{
@@ -215,7 +248,7 @@ var replySigApps = map[string]bool{
 // A sentence that starts alike ("Sent from my desk, which …") is not one.
 func isMobileSignature(line string) bool {
 	s := strings.TrimSpace(line)
-	if len(s) < 4 || len(s) > 160 {
+	if len(s) < 4 || len(s) > 160 || !mayBeMobileSignature(s) {
 		return false
 	}
 	s = strings.ToLower(s)
