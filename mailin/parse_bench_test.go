@@ -78,3 +78,20 @@ func BenchmarkParseHTMLOnly(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRead is what the pipeline does with a parsed message besides
+// parsing it: the new text, quote and signature apart, forward and
+// reaction recognised.
+func BenchmarkRead(b *testing.B) {
+	p, err := Parse(benchMessage(), Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if rd := Read(p, true, nil); rd.Text == p.Text || rd.Quoted == "" {
+		b.Fatalf("the bench message reads as %+v: its quote should come apart", rd)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Read(p, true, nil)
+	}
+}
