@@ -168,7 +168,7 @@ func (n *Notifier) Posted(tx *store.Tx, m *store.Message) error {
 	}
 	var (
 		signer *links.Signer
-		mv     = notifyMessageView(m)
+		mv     templates.Message                    // the message as notifications show it, made once needed
 		blocks = make(map[string]*templates.Blocks) // the message rendered, per zone
 	)
 	for _, mem := range members {
@@ -182,6 +182,7 @@ func (n *Notifier) Posted(tx *store.Tx, m *store.Message) error {
 				return fmt.Errorf("digest: notify %s: %w", m.MessageID, err)
 			}
 			signer = &s
+			mv = notifyMessageView(m)
 		}
 		nt, err := n.notice(*signer, team, th, mem, m, mv, reason, sched, at, blocks)
 		if err != nil {
@@ -203,6 +204,11 @@ func (n *Notifier) Posted(tx *store.Tx, m *store.Message) error {
 func (n *Notifier) reason(mem store.Member, m *store.Message, at time.Time) (string, Schedule) {
 	mode, ok := mem.Teams[m.Team]
 	if !ok || mode == store.ModeOff || isAuthor(mem, m.From) || muted(mem, m.Thread) {
+		return "", Schedule{}
+	}
+	// Most messages go to nobody at once: the schedule (a zone to load)
+	// is worked out only for those who may get one.
+	if mode != store.ModeImmediate && !(mode == store.ModeDigest && m.Urgent) {
 		return "", Schedule{}
 	}
 	sched, err := ScheduleOf(mem, n.Defaults)
