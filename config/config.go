@@ -324,8 +324,16 @@ func (c *Config) validate() error {
 		bad("smtp.max_inflight_bytes", "%d is too small (at least 65536)", c.SMTP.MaxInflightBytes)
 	}
 
+	seenIMAP := map[string]int{}
 	for i, m := range c.IMAP {
 		key := fmt.Sprintf("imap[%d].", i)
+		// Two blocks on one mailbox would share its position: one would
+		// take the other's mail.
+		id := strings.ToLower(m.Username + "@" + m.Address + "/" + m.Mailbox)
+		if j, dup := seenIMAP[id]; dup {
+			bad(key+"mailbox", "%s of %s on %s is already polled by imap[%d]", m.Mailbox, m.Username, m.Address, j)
+		}
+		seenIMAP[id] = i
 		checkHostPort(key+"address", m.Address)
 		checkOneOf(key+"tls", m.TLS, "implicit", "starttls", "none")
 		if m.TLS == "none" && !isLoopback(m.Address) {

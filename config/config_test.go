@@ -140,6 +140,7 @@ func TestLoadErrors(t *testing.T) {
 		{"dkim selector", "[dkim]\nselector = \"a.b\"\n", []string{"dkim.selector"}},
 		{"plain imap off loopback", "[[imap]]\naddress = \"imap.example.com:143\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"p\"\nteam = \"eng\"\n", []string{"imap[0].tls", "loopback"}},
 		{"imap incomplete", "[[imap]]\naddress = \"127.0.0.1:143\"\n", []string{"imap[0].username", "imap[0].password_file", "imap[0].team"}},
+		{"one mailbox polled twice", "[[imap]]\naddress = \"127.0.0.1:143\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"p\"\nteam = \"eng\"\n\n[[imap]]\naddress = \"127.0.0.1:143\"\ntls = \"none\"\nusername = \"U\"\npassword_file = \"p\"\nteam = \"ops\"\nmailbox = \"inbox\"\n", []string{"imap[1].mailbox", "already polled by imap[0]"}},
 		{"imap polling too often", "[[imap]]\naddress = \"127.0.0.1:143\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"p\"\nteam = \"eng\"\npoll_interval = \"1s\"\n", []string{"imap[0].poll_interval", "at least 5s"}},
 		{"imap after", "[[imap]]\naddress = \"127.0.0.1:143\"\nusername = \"u\"\npassword_file = \"p\"\nteam = \"eng\"\nafter = \"move:\"\n", []string{"imap[0].after"}},
 		{"log level", "[log]\nlevel = \"loud\"\n", []string{"log.level"}},

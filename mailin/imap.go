@@ -79,7 +79,18 @@ type IMAPPoller struct {
 	log    *slog.Logger
 	m      *mailboxMetrics
 	noIdle bool // tests: poll as if the server had no IDLE
+
+	// failed counts, per UID of the current UIDVALIDITY, the sessions in
+	// which a message could not be read or parsed: after maxMessageTries
+	// it is refused and flagged, so that one bad message cannot hold the
+	// mailbox for good. Only Run's goroutine touches it.
+	failed         map[uint32]int
+	failedValidity uint32
 }
+
+// maxMessageTries is how many sessions may fail on one message before it
+// is refused and left flagged in the mailbox.
+const maxMessageTries = 5
 
 // NewIMAPPoller checks opts and returns a poller delivering into pipe. It
 // does not connect: Run does.
@@ -198,6 +209,8 @@ func (p *IMAPPoller) Run(ctx context.Context) {
 			p.log.Error("imap mailbox cannot be selected: check mailbox", "error", err, "retry_in", wait)
 		case imapErrStore:
 			p.log.Error("imap delivery failed, will retry", "error", err, "retry_in", wait)
+		case imapErrTeam:
+			p.log.Error("imap mailbox not fetched: check team", "error", err, "retry_in", wait)
 		default:
 			p.log.Warn("imap connection failed", "error", err, "retry_in", wait)
 		}

@@ -345,9 +345,35 @@ type imapProxy struct {
 	addr       string
 	idles      atomic.Int64
 	hideExists atomic.Bool
+	// fail, when set, makes the server seem to refuse the client commands
+	// it matches (after the tag): their tagged answer becomes a NO, and
+	// with swallow everything the server says before it is dropped too,
+	// as from a server that could not read the messages asked for.
+	fail    atomic.Pointer[regexp.Regexp]
+	swallow atomic.Bool
 
-	mu    sync.Mutex
-	conns []net.Conn
+	mu      sync.Mutex
+	conns   []net.Conn
+	failing map[string]bool // tags of commands being made to fail
+}
+
+// failTagged rewrites a server line for a command being made to fail, or
+// drops it; it reports what to send instead (nil: nothing).
+func (p *imapProxy) failTagged(line []byte) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.failing) == 0 {
+		return line
+	}
+	tag, _, _ := strings.Cut(string(line), " ")
+	if p.failing[tag] {
+		delete(p.failing, tag)
+		return []byte(tag + " NO [OVERQUOTA] refused by the test\r\n")
+	}
+	if p.swallow.Load() {
+		return nil
+	}
+	return line
 }
 
 var existsLine = regexp.MustCompile(`^\* \d+ EXISTS\r\n$`)
@@ -374,26 +400,44 @@ func newIMAPProxy(t *testing.T, target string) *imapProxy {
 			p.mu.Lock()
 			p.conns = append(p.conns, c, s)
 			p.mu.Unlock()
-			go p.pipe(c, s, func(line []byte) bool { return !(p.hideExists.Load() && existsLine.Match(line)) })
-			go p.pipe(s, c, func(line []byte) bool {
-				if f := strings.Fields(string(line)); len(f) == 2 && strings.EqualFold(f[1], "IDLE") {
+			go p.pipe(c, s, func(line []byte) []byte {
+				if p.hideExists.Load() && existsLine.Match(line) {
+					return nil
+				}
+				return p.failTagged(line)
+			})
+			go p.pipe(s, c, func(line []byte) []byte {
+				f := strings.Fields(string(line))
+				if len(f) == 2 && strings.EqualFold(f[1], "IDLE") {
 					p.idles.Add(1)
 				}
-				return true
+				if re := p.fail.Load(); re != nil && len(f) > 1 && re.MatchString(strings.TrimPrefix(string(line), f[0]+" ")) {
+					p.mu.Lock()
+					if p.failing == nil {
+						p.failing = map[string]bool{}
+					}
+					p.failing[f[0]] = true
+					p.mu.Unlock()
+				}
+				return line
 			})
 		}
 	}()
 	return p
 }
 
-// pipe copies line by line from src to dst, leaving out lines keep refuses.
-func (p *imapProxy) pipe(dst, src net.Conn, keep func([]byte) bool) {
+// pipe copies line by line from src to dst, as edit has each line (nil:
+// left out).
+func (p *imapProxy) pipe(dst, src net.Conn, edit func([]byte) []byte) {
 	defer dst.Close()
 	defer src.Close()
 	r := bufio.NewReader(src)
 	for {
 		line, err := r.ReadBytes('\n')
-		if len(line) > 0 && keep(line) {
+		if len(line) > 0 {
+			line = edit(line)
+		}
+		if len(line) > 0 {
 			if _, werr := dst.Write(line); werr != nil {
 				return
 			}

@@ -24,6 +24,9 @@ const (
 	imapErrMailbox    = "mailbox"    // SELECT refused: no such mailbox, no access
 	imapErrConnection = "connection" // dial, TLS, a dropped connection, a protocol error
 	imapErrStore      = "store"      // the database failed: retried, the position unchanged
+	imapErrTeam       = "team"       // the block's team does not exist: nothing is fetched until it does
+	imapErrMark       = "mark"       // the server refused to flag or move stored mail: retried at each connection
+	imapErrMessage    = "message"    // one message could not be read (not sent, no body, FETCH NO): retried, then refused
 )
 
 // NewIMAPMetrics makes the metrics and registers them on reg.
@@ -37,7 +40,7 @@ func NewIMAPMetrics(reg prometheus.Registerer) (*IMAPMetrics, error) {
 		stored:    counter("messages_stored_total", "Fetched messages stored as new."),
 		duplicate: counter("messages_duplicate_total", "Fetched messages the store already had."),
 		refused:   counter("messages_refused_total", "Fetched messages refused (sender check, unreadable, too large) and left flagged in the mailbox."),
-		errors:    counter("errors_total", "Poller errors by kind: auth, mailbox, connection, store.", "kind"),
+		errors:    counter("errors_total", "Poller errors by kind: auth, mailbox, connection, store, team, mark, message.", "kind"),
 		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "tidings", Subsystem: "imap", Name: "connected",
 			Help: "1 while the poller is logged in with its mailbox selected."}, []string{"mailbox"}),
 	}
@@ -63,7 +66,7 @@ func (m *IMAPMetrics) forMailbox(label string) *mailboxMetrics {
 		connected: m.connected.WithLabelValues(label),
 		errors:    map[string]prometheus.Counter{},
 	}
-	for _, k := range []string{imapErrAuth, imapErrMailbox, imapErrConnection, imapErrStore} {
+	for _, k := range []string{imapErrAuth, imapErrMailbox, imapErrConnection, imapErrStore, imapErrTeam, imapErrMark, imapErrMessage} {
 		mm.errors[k] = m.errors.WithLabelValues(label, k)
 	}
 	return mm

@@ -3,6 +3,7 @@ package mailin
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -39,7 +40,7 @@ func (p *IMAPPoller) session(ctx context.Context) (ready bool, err error) {
 		return false, failure(imapErrAuth, err)
 	}
 	s := &imapSession{p: p, wake: make(chan struct{}, 1)}
-	c, err := p.dial(s.unilateral())
+	c, err := p.dial(ctx, s.unilateral())
 	if err != nil {
 		return false, failure(imapErrConnection, fmt.Errorf("connect to %s: %w", p.opts.Address, err))
 	}
@@ -77,6 +78,14 @@ func (p *IMAPPoller) session(ctx context.Context) (ready bool, err error) {
 	p.log.Info("imap mailbox selected", "uidvalidity", sel.UIDValidity, "messages", sel.NumMessages,
 		"idle", s.idle, "move", s.hasMove)
 
+	// A block naming a team that does not exist would have every message
+	// refused and flagged for good: nothing is fetched until it exists.
+	if err := p.pipe.st.View(func(tx *store.Tx) error { _, err := tx.Team(p.opts.Team); return err }); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return true, failure(imapErrTeam, fmt.Errorf("team %q does not exist: nothing is fetched until it does (tidings team add)", p.opts.Team))
+		}
+		return true, failure(imapErrStore, err)
+	}
 	pos, err := s.position(ctx)
 	if err != nil {
 		return true, err
@@ -113,19 +122,49 @@ func (s *imapSession) unilateral() *imapclient.UnilateralDataHandler {
 	}
 }
 
-func (p *IMAPPoller) dial(h *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
-	opts := &imapclient.Options{
-		TLSConfig:             p.opts.TLSConfig,
-		UnilateralDataHandler: h,
-		Dialer:                &net.Dialer{Timeout: 30 * time.Second},
+// dial connects, with TLS as configured. The TCP dial and the TLS
+// handshake (or STARTTLS) end when ctx does, so a stop never waits on a
+// server that accepted and fell silent.
+func (p *IMAPPoller) dial(ctx context.Context, h *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
+	opts := &imapclient.Options{UnilateralDataHandler: h}
+	d := &net.Dialer{Timeout: 30 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", p.opts.Address)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	var tlsConf *tls.Config
+	if p.opts.TLSConfig != nil {
+		tlsConf = p.opts.TLSConfig.Clone()
+	} else {
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if tlsConf.ServerName == "" {
+		tlsConf.ServerName, _, _ = net.SplitHostPort(p.opts.Address)
 	}
 	switch p.opts.TLS {
 	case "starttls":
-		return imapclient.DialStartTLS(p.opts.Address, opts)
+		opts.TLSConfig = tlsConf
+		return imapclient.NewStartTLS(conn, opts)
 	case "none":
-		return imapclient.DialInsecure(p.opts.Address, opts)
+		// The name said loopback; the address dialled must be too (a
+		// "localhost" that resolves elsewhere gets no password in clear).
+		if a, ok := conn.RemoteAddr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
+			conn.Close()
+			return nil, fmt.Errorf("tls = \"none\" is for loopback only, and %s is %s", p.opts.Address, conn.RemoteAddr())
+		}
+		return imapclient.New(conn, opts), nil
 	default:
-		return imapclient.DialTLS(p.opts.Address, opts)
+		if tlsConf.NextProtos == nil {
+			tlsConf.NextProtos = []string{"imap"}
+		}
+		tc := tls.Client(conn, tlsConf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return imapclient.New(tc, opts), nil
 	}
 }
 
@@ -226,12 +265,37 @@ func (s *imapSession) fetchNew(ctx context.Context) error {
 }
 
 // fetchBatch fetches some messages, delivers each as it arrives, then
-// marks them on the server and clears them from the pending list. A
-// temporary delivery failure stops the batch: what was decided before it
-// is marked, the rest is fetched again after the backoff.
+// marks them on the server and clears them from the pending list. Sizes
+// come first, so that a message over the limit is refused unread. A
+// message the server does not return, or returns without a body, is
+// looked for again: gone (expunged meanwhile), the position passes it;
+// still there, it is tried again next session, and refused after
+// maxMessageTries. A temporary delivery failure stops the batch: what was
+// decided before it is marked, the rest is fetched again after the
+// backoff.
 func (s *imapSession) fetchBatch(ctx context.Context, uids []imap.UID) error {
 	b := &batch{uids: uids, decided: map[uint32]bool{}}
-	cmd := s.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
+	sizes, err := s.sizes(uids)
+	if err != nil {
+		return err
+	}
+	var want []imap.UID
+	for _, u := range uids {
+		if size, ok := sizes[uint32(u)]; ok && size > s.p.opts.MaxMessageBytes {
+			d, err := s.refuse(ctx, b, uint32(u), fmt.Sprintf("message of %d bytes is larger than the limit of %d", size, s.p.opts.MaxMessageBytes))
+			if err != nil {
+				return s.finish(ctx, b, err)
+			}
+			b.decided[uint32(u)] = true
+			b.done = append(b.done, d)
+			continue
+		}
+		want = append(want, u)
+	}
+	if len(want) == 0 {
+		return s.finish(ctx, b, nil)
+	}
+	cmd := s.c.Fetch(imap.UIDSetNum(want...), &imap.FetchOptions{
 		UID:         true,
 		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
 	})
@@ -245,10 +309,16 @@ func (s *imapSession) fetchBatch(ctx context.Context, uids []imap.UID) error {
 			derr = failure(imapErrConnection, err)
 			continue
 		}
-		if uid == 0 || !slices.Contains(uids, imap.UID(uid)) {
+		if uid == 0 || !slices.Contains(want, imap.UID(uid)) || b.decided[uid] {
 			continue // not one asked for
 		}
+		if raw == nil && size == 0 {
+			continue // no body: looked for again below
+		}
 		d, err := s.deliver(ctx, b, uid, raw, size)
+		if errors.Is(err, errParseFailed) && s.p.tried(s.validity, uid) >= maxMessageTries {
+			d, err = s.refuse(ctx, b, uid, fmt.Sprintf("it could not be parsed in %d tries", maxMessageTries))
+		}
 		if err != nil {
 			derr = err
 			continue
@@ -256,27 +326,123 @@ func (s *imapSession) fetchBatch(ctx context.Context, uids []imap.UID) error {
 		b.decided[uid] = true
 		b.done = append(b.done, d)
 	}
-	ferr := cmd.Close()
-	if ferr != nil && derr == nil {
-		derr = failure(imapErrConnection, fmt.Errorf("fetch %d messages from %s: %w", len(uids), s.p.opts.Mailbox, ferr))
-	}
-	if len(b.done) > 0 && s.p.opts.AfterStore != nil {
-		if err := s.p.opts.AfterStore(ctx); err != nil {
-			return failure(imapErrConnection, err)
+	if ferr := cmd.Close(); ferr != nil && derr == nil {
+		var ie *imap.Error
+		if errors.As(ferr, &ie) && ie.Type == imap.StatusResponseTypeNo {
+			// "Some messages could not be FETCHed": those are looked
+			// for below, the rest came.
+			s.p.log.Warn("imap fetch refused in part", "error", ferr)
+		} else {
+			derr = failure(imapErrConnection, fmt.Errorf("fetch %d messages from %s: %w", len(want), s.p.opts.Mailbox, ferr))
 		}
 	}
-	// Whatever the fetch did not return was expunged meanwhile: once the
-	// batch has gone through, the position passes it too.
-	var upTo uint32
 	if derr == nil {
-		upTo = uint32(uids[len(uids)-1])
+		derr = s.unreturned(ctx, b, want)
 	}
-	if len(b.done) > 0 || upTo > 0 {
-		if err := s.mark(ctx, b.done, upTo); err != nil {
-			return err
+	return s.finish(ctx, b, derr)
+}
+
+// unreturned deals with the messages asked for that the fetch did not
+// deliver: those the mailbox no longer holds count as decided, so the
+// position may pass them; the others are counted against their tries and
+// refused once they have had them all, or else make the session fail, to
+// be fetched again after the backoff.
+func (s *imapSession) unreturned(ctx context.Context, b *batch, want []imap.UID) error {
+	var missing imap.UIDSet
+	for _, u := range want {
+		if !b.decided[uint32(u)] {
+			missing.AddNum(u)
 		}
 	}
-	return derr
+	if len(missing) == 0 {
+		return nil
+	}
+	data, err := s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{missing}}, nil).Wait()
+	if err != nil {
+		return failure(imapErrConnection, fmt.Errorf("search %s for uids %s: %w", s.p.opts.Mailbox, missing, err))
+	}
+	present := map[uint32]bool{}
+	for _, u := range data.AllUIDs() {
+		present[uint32(u)] = true
+	}
+	var retry []uint32
+	for _, u := range want {
+		uid := uint32(u)
+		switch {
+		case b.decided[uid]:
+		case !present[uid]:
+			b.decided[uid] = true // expunged meanwhile
+		case s.p.tried(s.validity, uid) >= maxMessageTries:
+			d, err := s.refuse(ctx, b, uid, fmt.Sprintf("the server did not send it in %d tries", maxMessageTries))
+			if err != nil {
+				return err
+			}
+			b.decided[uid] = true
+			b.done = append(b.done, d)
+		default:
+			retry = append(retry, uid)
+		}
+	}
+	if len(retry) > 0 {
+		return failure(imapErrMessage, fmt.Errorf("the server did not send uids %v of %s: fetched again after the backoff", retry, s.p.opts.Mailbox))
+	}
+	return nil
+}
+
+// finish marks what the batch decided and moves the position past every
+// message decided in an unbroken run from the batch's start, then returns
+// err.
+func (s *imapSession) finish(ctx context.Context, b *batch, err error) error {
+	if len(b.done) > 0 && s.p.opts.AfterStore != nil {
+		if aerr := s.p.opts.AfterStore(ctx); aerr != nil {
+			return failure(imapErrConnection, aerr)
+		}
+	}
+	upTo := b.through(0)
+	if len(b.done) > 0 || upTo > 0 {
+		if merr := s.mark(ctx, b.done, upTo); merr != nil {
+			return merr
+		}
+	}
+	return err
+}
+
+// sizes asks for the sizes of messages (RFC822.SIZE), so that one over
+// the limit is refused without being read.
+func (s *imapSession) sizes(uids []imap.UID) (map[uint32]int64, error) {
+	msgs, err := s.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+	if err != nil {
+		return nil, failure(imapErrConnection, fmt.Errorf("fetch sizes from %s: %w", s.p.opts.Mailbox, err))
+	}
+	out := make(map[uint32]int64, len(msgs))
+	for _, m := range msgs {
+		if m.UID != 0 {
+			out[uint32(m.UID)] = m.RFC822Size
+		}
+	}
+	return out, nil
+}
+
+// refuse records a message refused without the pipeline (over the limit,
+// never sent whole, unparseable), to be flagged in the mailbox.
+func (s *imapSession) refuse(ctx context.Context, b *batch, uid uint32, reason string) (store.PendingUID, error) {
+	refused := store.PendingUID{UID: uid, Refused: true}
+	if err := s.recordOnly(ctx, b, uid); err != nil {
+		return refused, err
+	}
+	inc(s.p.m.refused)
+	s.p.log.Warn("imap message refused, left flagged in the mailbox", "uid", uid, "reason", reason)
+	return refused, nil
+}
+
+// tried counts one more failed session on uid of mailbox generation
+// validity and returns the count.
+func (p *IMAPPoller) tried(validity, uid uint32) int {
+	if p.failed == nil || p.failedValidity != validity {
+		p.failed, p.failedValidity = map[uint32]int{}, validity
+	}
+	p.failed[uid]++
+	return p.failed[uid]
 }
 
 // batch is what fetchBatch knows while it delivers.
@@ -333,16 +499,8 @@ func (s *imapSession) deliver(ctx context.Context, b *batch, uid uint32, raw []b
 	inc(p.m.fetched)
 	refused := store.PendingUID{UID: uid, Refused: true}
 	if raw == nil {
-		reason := fmt.Sprintf("message of %d bytes is larger than the limit of %d", size, p.opts.MaxMessageBytes)
-		if size == 0 {
-			reason = "the server sent no message body"
-		}
-		if err := s.recordOnly(ctx, b, uid); err != nil {
-			return refused, err
-		}
-		inc(p.m.refused)
-		p.log.Warn("imap message refused, left flagged in the mailbox", "uid", uid, "reason", reason)
-		return refused, nil
+		// Over the limit, though its RFC822.SIZE said otherwise.
+		return s.refuse(ctx, b, uid, fmt.Sprintf("message of %d bytes is larger than the limit of %d", size, p.opts.MaxMessageBytes))
 	}
 	recorded := false
 	out, err := p.pipe.Deliver(ctx, Delivery{
@@ -418,21 +576,39 @@ func (s *imapSession) mark(ctx context.Context, pending []store.PendingUID, upTo
 			done.AddNum(imap.UID(pu.UID))
 		}
 	}
+	// A server that refuses to mark (over quota, a read-only mailbox, no
+	// right to create the folder) must not stop new mail: what is stored
+	// stays pending, is marked again at each connection, and the refusal
+	// is logged and counted. A broken connection ends the session.
+	var refusedByServer error
+	markOr := func(err error) error {
+		var ie *imap.Error
+		if err != nil && errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo {
+			refusedByServer = err
+			return nil
+		}
+		return err
+	}
 	if len(refused) > 0 {
-		if err := s.store(refused, imap.FlagFlagged); err != nil {
+		if err := markOr(s.store(refused, imap.FlagFlagged)); err != nil {
 			return err
 		}
 	}
-	if len(done) > 0 {
+	if len(done) > 0 && refusedByServer == nil {
 		var err error
 		if s.p.folder == "" {
 			err = s.store(done, imap.FlagSeen)
 		} else {
 			err = s.moveOrCreate(done)
 		}
-		if err != nil {
+		if err := markOr(err); err != nil {
 			return err
 		}
+	}
+	if refusedByServer != nil {
+		s.p.m.error(imapErrMark)
+		s.p.log.Error("imap server refused to mark stored messages: they stay as they are and are marked again at the next connection",
+			"count", len(pending), "error", refusedByServer)
 	}
 	err := s.p.pipe.st.Update(ctx, func(tx *store.Tx) error {
 		pos, _, err := tx.MailboxPos(s.p.key)
@@ -440,7 +616,7 @@ func (s *imapSession) mark(ctx context.Context, pending []store.PendingUID, upTo
 			return err
 		}
 		pos.Pending = slices.DeleteFunc(pos.Pending, func(pu store.PendingUID) bool {
-			return slices.ContainsFunc(pending, func(q store.PendingUID) bool { return q.UID == pu.UID })
+			return refusedByServer == nil && slices.ContainsFunc(pending, func(q store.PendingUID) bool { return q.UID == pu.UID })
 		})
 		pos.LastUID = max(pos.LastUID, upTo)
 		return tx.PutMailboxPos(s.p.key, pos)

@@ -17,6 +17,11 @@ import (
 	"github.com/tidings/tidings/store"
 )
 
+// errParseFailed marks a temporary error that came from parsing the
+// message (a recovered panic), not from the store: the same bytes will
+// fail again, so a source may give up on them after a few tries.
+var errParseFailed = errors.New("the message could not be parsed")
+
 func (p *Pipeline) deliverBatch(ctx context.Context, ds []Delivery) ([]Outcome, []error) {
 	outs := make([]Outcome, len(ds))
 	errs := make([]error, len(ds))
@@ -79,7 +84,7 @@ func (p *Pipeline) parseAll(ds []Delivery, errs []error) []*Parsed {
 			// Parse fails otherwise only on a bug (a recovered panic): a
 			// temporary error keeps the mail queued at the sender until
 			// it is fixed, rather than bouncing it.
-			errs[i] = fmt.Errorf("parse: %w", err)
+			errs[i] = fmt.Errorf("parse: %w: %w", errParseFailed, err)
 			p.log.Error("parse failed", "error", err)
 		default:
 			// Reading the content (quotes, forwards) is done here too,
