@@ -305,6 +305,7 @@ func TestIMAPDovecotMove(t *testing.T) {
 	t.Parallel()
 	d := startDovecot(t)
 	in := imapInstance(t, d, "move:Processed")
+	in.MustRun("member", "add", "Bo <bo@example.com>", "--team", "eng")
 	d.Append("INBOX", imapPost("Ana <ana@example.com>", "Standup", "standup@example.com", "Notes."))
 	d.Append("INBOX", imapPost("Ana <ana@example.com>", "Re: Standup", "standup-2@example.com", "More notes.", "standup@example.com"))
 	in.Start()
@@ -315,6 +316,20 @@ func TestIMAPDovecotMove(t *testing.T) {
 	})
 	if ths := threadsOf(t, in); len(ths) != 1 || len(ths[0].MessageIDs) != 2 {
 		t.Errorf("threads after the move: %+v", ths)
+	}
+
+	// A reply to Bo's reply address, delivered into the team's mailbox
+	// (plus-addressing): no threading headers, yet it joins its thread as
+	// his, found from the Delivered-To the delivering MTA wrote.
+	addr := previewReplyAddress(t, in, "bo@example.com", "Standup")
+	d.Append("INBOX", "Delivered-To: "+addr+"\r\n"+post("Bo <bo@example.com>", "Quick one", "bo-imap@example.com", "Count me in."))
+	eventually(t, "Bo's reply in the Standup thread", func() bool {
+		ths := threadsOf(t, in)
+		return len(ths) == 1 && slices.Contains(ths[0].MessageIDs, "bo-imap@example.com")
+	})
+	ths := threadsOf(t, in)
+	if ms := showJSON(t, in, ths[0].ID); ms[len(ms)-1].Via != "reply-address" || ms[len(ms)-1].From != "bo@example.com" {
+		t.Errorf("the reply fetched by IMAP: %+v", ms[len(ms)-1])
 	}
 	in.Stop()
 }

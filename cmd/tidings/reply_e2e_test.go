@@ -242,6 +242,30 @@ func TestReplyByMailThroughTheBinary(t *testing.T) {
 	if after := len(outboxFiles(t, in)); after != before {
 		t.Errorf("%d mails left after the out-of-office answer; it must not be answered", after-before)
 	}
+
+	// The digests' List-Unsubscribe mailto: "unsubscribe" as the subject
+	// to the digest address turns Ana's mail off, and says so once.
+	unsub := "From: Ana Lima <ana@example.com>\r\nTo: " + digestAddressOf(t, in, "ana@example.com") + "\r\n" +
+		"Subject: unsubscribe\r\nMessage-ID: <ana-unsub@example.com>\r\nDate: " + time.Now().Format(time.RFC1123Z) + "\r\n\r\n"
+	if r := in.Send("ana@example.com", []string{digestAddressOf(t, in, "ana@example.com")}, unsub); r.Code != 250 {
+		t.Fatalf("unsubscribe: %s", r)
+	}
+	var after []struct {
+		Address string            `json:"address"`
+		Teams   map[string]string `json:"teams"`
+	}
+	if err := json.Unmarshal([]byte(in.MustRun("member", "list", "--json")), &after); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range after {
+		if m.Address == "ana@example.com" && m.Teams["eng"] != "off" {
+			t.Errorf("after unsubscribe ana's teams are %v, want eng off", m.Teams)
+		}
+	}
+	if got := waitAnswers(t, in, "ana@example.com", 2); len(got) != 2 || got[1].Header.Get("In-Reply-To") != "<ana-unsub@example.com>" &&
+		got[0].Header.Get("In-Reply-To") != "<ana-unsub@example.com>" {
+		t.Errorf("%d answers to ana, want the mute's and the unsubscription's", len(got))
+	}
 	in.Stop()
 }
 
